@@ -1,0 +1,1 @@
+"""itsdangerous-rs"""

@@ -1,0 +1,7 @@
+//! itsdangerous-rs: the hot paths of itsdangerous and Flask's cookie sessions.
+//!
+//! Everything outside `python` is plain Rust with no Python dependency, so it
+//! can be tested with `cargo test` and fuzzed directly.
+
+#[cfg(feature = "python")]
+mod python;

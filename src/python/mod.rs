@@ -1,0 +1,11 @@
+//! PyO3 bindings: thin wrappers that turn core results into Python objects.
+//! Each submodule registers its own functions and classes.
+
+use pyo3::prelude::*;
+
+#[pymodule]
+#[pyo3(name = "_core")]
+fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let _ = m;
+    Ok(())
+}
