@@ -3,7 +3,9 @@
 //! Everything outside `python` is plain Rust with no Python dependency, so it
 //! can be tested with `cargo test` and fuzzed directly.
 
+pub mod compress;
 pub mod encoding;
+pub mod payload;
 pub mod signing;
 pub mod token;
 

@@ -3,9 +3,12 @@
 
 use pyo3::prelude::*;
 
+mod engine;
+mod json;
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let _ = m;
+    engine::register(m)?;
     Ok(())
 }
