@@ -4,6 +4,7 @@
 //! can be tested with `cargo test` and fuzzed directly.
 
 pub mod compress;
+pub mod cookie;
 pub mod encoding;
 pub mod payload;
 pub mod signing;

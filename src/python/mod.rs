@@ -3,12 +3,14 @@
 
 use pyo3::prelude::*;
 
+mod cookie;
 mod engine;
 mod json;
 
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    cookie::register(m)?;
     engine::register(m)?;
     Ok(())
 }

@@ -1,0 +1,313 @@
+"""A drop-in, byte-identical replacement for Flask's cookie session interface.
+
+``app.session_interface = SecureCookieSessionInterface()`` moves the session
+work of every request into Rust: signing state is prepared once per set of
+keys, the cookie is found in ``HTTP_COOKIE`` without parsing every cookie, and
+``Set-Cookie`` is written without going through ``dump_cookie`` each time. All
+of it gives the same bytes as stock Flask; whatever the fast path does not
+cover (custom tags, JSON providers, serializers, overridden methods, unusual
+headers) runs the stock code.
+"""
+
+from __future__ import annotations
+
+import time as _time
+import typing as t
+from datetime import datetime
+
+from flask import sessions as _sessions
+from flask.json.provider import DefaultJSONProvider
+from flask.json.tag import PassDict
+from flask.json.tag import PassList
+from flask.json.tag import TagBytes
+from flask.json.tag import TagDateTime
+from flask.json.tag import TagDict
+from flask.json.tag import TagMarkup
+from flask.json.tag import TaggedJSONSerializer
+from flask.json.tag import TagTuple
+from flask.json.tag import TagUUID
+from flask.globals import _cv_app
+from itsdangerous.exc import BadSignature
+from werkzeug.http import _cookie_no_quote_re
+from werkzeug.http import dump_cookie
+from werkzeug.sansio.request import Request as _SansIORequest
+from werkzeug.sansio.response import Response as _SansIOResponse
+
+from . import _core
+from . import _engine
+from .serializer import _inflate_limit_error
+from .serializer import URLSafeTimedSerializer
+
+if t.TYPE_CHECKING:
+    from flask import Flask
+    from flask.sessions import SessionMixin
+    from flask.wrappers import Request
+    from flask.wrappers import Response
+
+__all__ = ["SecureCookieSessionInterface", "SessionSerializer"]
+
+_DEFAULT_TAGS = (TagDict, PassDict, TagTuple, PassList, TagBytes, TagMarkup, TagUUID, TagDateTime)
+_STOCK_COOKIES = _SansIORequest.__dict__["cookies"]
+_STOCK_SET_COOKIE = _SansIOResponse.set_cookie
+_STOCK_VARY = _SansIOResponse.__dict__["vary"]
+_default_serializers: dict[int, bool] = {}
+
+
+def _has_default_tags(serializer: t.Any) -> bool:
+    """True for a TaggedJSONSerializer with exactly Flask's built-in tags."""
+    if type(serializer) is not TaggedJSONSerializer:
+        return False
+    order = serializer.order
+    if len(order) != len(_DEFAULT_TAGS) or len(serializer.tags) != 6:
+        return False
+    known = _default_serializers.get(id(serializer))
+    if known is None:
+        known = all(type(tag) is cls for tag, cls in zip(order, _DEFAULT_TAGS)) and all(
+            serializer.tags.get(tag.key) is tag for tag in order if tag.key
+        )
+        _default_serializers[id(serializer)] = known
+    return known
+
+
+def _json_is_default(app: t.Any) -> bool:
+    """Flask's default JSON provider with its session-relevant defaults."""
+    provider = app.json
+    return type(provider) is DefaultJSONProvider and provider.sort_keys is True and provider.ensure_ascii is True
+
+
+class SessionSerializer(URLSafeTimedSerializer):
+    """The serializer ``get_signing_serializer`` returns.
+
+    With Flask's default tags and, in the current app context, Flask's default
+    JSON provider, it dumps and loads sessions in Rust; otherwise it is stock.
+    Outside an app context Flask writes unsorted JSON, so that is stock too.
+    """
+
+    def _rs_session_engine(self) -> t.Any:
+        app = _cv_app.get(None)
+        if app is None or not _json_is_default(app.app) or not _has_default_tags(self.serializer):
+            return None
+        try:
+            return self.__dict__["_rs_session_engine_cached"]
+        except KeyError:
+            pass
+        engine = None
+        settings = _engine.signer_class_settings(self.signer, self.signer_kwargs)
+        if (
+            settings is not None
+            and not self.serializer_kwargs
+            and self.signer in (URLSafeTimedSerializer.default_signer, _sessions.URLSafeTimedSerializer.default_signer)
+            and all(getattr(type(self), name) is getattr(URLSafeTimedSerializer, name) for name in ("dump_payload", "load_payload", "make_signer"))
+        ):
+            key_derivation, digest_method, sep = settings
+            salt = self.salt if self.salt is not None else b"itsdangerous.Signer"
+            engine = _engine.get_engine(
+                self.secret_keys, salt, key_derivation, digest_method, digest_method, sep,
+                True, "flask_session", self.max_decompressed_size,
+            )
+        self.__dict__["_rs_session_engine_cached"] = engine
+        return engine
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        super().__setattr__(name, value)
+        self.__dict__.pop("_rs_session_engine_cached", None)
+
+    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
+        engine = self._rs_session_engine() if salt is None else None
+        if engine is not None:
+            rv = engine.dumps(obj, int(_time.time()))
+            if rv is not NotImplemented:
+                return rv
+        return super().dumps(obj, salt)
+
+    def loads(  # type: ignore[override]
+        self,
+        s: str | bytes,
+        max_age: int | None = None,
+        return_timestamp: bool = False,
+        salt: str | bytes | None = None,
+    ) -> t.Any:
+        engine = self._rs_session_engine() if salt is None else None
+        if engine is not None and (max_age is None or type(max_age) is int):
+            try:
+                rv = engine.loads(s, max_age, int(_time.time()), return_timestamp)
+            except _core.PayloadTooLarge as e:
+                raise _inflate_limit_error(e) from e
+            if rv is not NotImplemented:
+                if return_timestamp:
+                    return rv[0], self.make_signer().timestamp_to_datetime(rv[1])
+                return rv
+        return super().loads(s, max_age, return_timestamp, salt)
+
+
+class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
+    """:class:`flask.sessions.SecureCookieSessionInterface`, with its work in Rust."""
+
+    #: Inflated session payloads larger than this raise ``BadPayload``.
+    max_decompressed_size: int = 1024 * 1024
+
+    def __init__(self) -> None:
+        self._engines: dict[t.Any, t.Any] = {}
+        self._cookie_suffixes: dict[t.Any, str] = {}
+
+    def _signing_keys(self, app: Flask) -> list[t.Any] | None:
+        if not app.secret_key:
+            return None
+        keys: list[t.Any] = []
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        if fallbacks:
+            # A lone string is one key, not a list of one-character keys.
+            if isinstance(fallbacks, (str, bytes)):
+                keys.append(fallbacks)
+            else:
+                keys.extend(fallbacks)
+        keys.append(app.secret_key)  # the current key signs
+        return keys
+
+    def get_signing_serializer(self, app: Flask) -> SessionSerializer | None:  # type: ignore[override]
+        keys = self._signing_keys(app)
+        if keys is None:
+            return None
+        return SessionSerializer(
+            keys,
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+        )
+
+    def _fast_engine(self, app: Flask) -> t.Any:
+        """The Rust engine for this app's session, or None to run stock code."""
+        if (
+            type(self).get_signing_serializer is not SecureCookieSessionInterface.get_signing_serializer
+            or not _json_is_default(app)
+            or not _has_default_tags(self.serializer)
+        ):
+            return None
+        secret_key = app.secret_key
+        if not secret_key:
+            return None
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        if fallbacks and not isinstance(fallbacks, (str, bytes)):
+            fallbacks = tuple(fallbacks)
+        cache_key = (secret_key, fallbacks, self.salt, self.key_derivation, self.digest_method)
+        try:
+            return self._engines[cache_key]
+        except (KeyError, TypeError):
+            pass
+        keys = [k.encode("utf-8") if isinstance(k, str) else k for k in self._signing_keys(app) or ()]
+        salt = self.salt.encode("utf-8") if isinstance(self.salt, str) else self.salt
+        engine = _engine.get_engine(
+            keys, salt, self.key_derivation, self.digest_method, self.digest_method, b".",
+            True, "flask_session", self.max_decompressed_size,
+        )
+        if len(self._engines) >= 16:
+            self._engines.clear()
+        try:
+            self._engines[cache_key] = engine
+        except TypeError:  # unhashable keys: no caching, still correct
+            pass
+        return engine
+
+    def open_session(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
+        engine = self._fast_engine(app)
+        if engine is None:
+            return super().open_session(app, request)
+        name = self.get_cookie_name(app)
+        val: t.Any = NotImplemented
+        if type(request).cookies is _STOCK_COOKIES and "cookies" not in request.__dict__:
+            header = request.environ.get("HTTP_COOKIE")
+            val = _core.cookie_value(header, name) if isinstance(header, str) else None
+        if val is NotImplemented:
+            val = request.cookies.get(name)
+        if not val:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data = engine.loads(val, max_age, int(_time.time()))
+        except _core.PayloadTooLarge as e:
+            raise _inflate_limit_error(e) from e
+        if data is NotImplemented:
+            # Bad, expired or unusual cookie: stock decides, exceptions included.
+            try:
+                data = self.get_signing_serializer(app).loads(val, max_age=max_age)  # type: ignore[union-attr]
+            except BadSignature:
+                return self.session_class()
+        return self.session_class(data)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        engine = self._fast_engine(app)
+        if engine is None or type(response).vary is not _STOCK_VARY or type(response).set_cookie is not _STOCK_SET_COOKIE:
+            return super().save_session(app, session, response)
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        partitioned = self.get_cookie_partitioned(app)
+        samesite = self.get_cookie_samesite(app)
+        httponly = self.get_cookie_httponly(app)
+
+        if session.accessed:
+            _add_vary_cookie(response)
+        if not session:
+            if session.modified:
+                response.delete_cookie(
+                    name, domain=domain, path=path, secure=secure,
+                    partitioned=partitioned, samesite=samesite, httponly=httponly,
+                )
+                _add_vary_cookie(response)
+            return
+        if not self.should_set_cookie(app, session):
+            return
+        expires = self.get_expiration_time(app, session)
+        val = engine.dumps(dict(session), int(_time.time()))
+        if val is NotImplemented:
+            val = self.get_signing_serializer(app).dumps(dict(session))  # type: ignore[union-attr]
+        header = self._set_cookie_header(name, val, expires, path, domain, secure, httponly, samesite, partitioned)
+        if header is None or len(header) > response.max_cookie_size > 0:
+            # Non-ASCII names, odd values and oversized cookies: Werkzeug
+            # quotes, encodes and warns exactly as it always does.
+            response.set_cookie(
+                name, val, expires=expires, httponly=httponly, domain=domain, path=path,
+                secure=secure, partitioned=partitioned, samesite=samesite,
+            )
+        else:
+            response.headers.add("Set-Cookie", header)
+        _add_vary_cookie(response)
+
+    def _set_cookie_header(
+        self, name: str, value: str, expires: t.Any, path: t.Any, domain: t.Any,
+        secure: t.Any, httponly: t.Any, samesite: t.Any, partitioned: t.Any,
+    ) -> str | None:
+        """``dump_cookie(name, value, ...)`` with the attribute part cached.
+
+        Everything after ``name=value`` depends only on the attributes, and
+        ``Expires`` only to the second, so ``dump_cookie`` runs once per
+        second and configuration rather than once per response.
+        """
+        if not (name.isascii() and _cookie_no_quote_re.fullmatch(value)):
+            return None
+        expires_key = expires.replace(microsecond=0) if isinstance(expires, datetime) else expires
+        key = (expires_key, path, domain, secure, httponly, samesite, partitioned)
+        try:
+            suffix = self._cookie_suffixes[key]
+        except KeyError:
+            # An empty value is never quoted, so what follows "x=" is the attributes.
+            suffix = dump_cookie(
+                "x", "", expires=expires, path=path, domain=domain, secure=secure,
+                httponly=httponly, max_size=0, samesite=samesite, partitioned=partitioned,
+            )[2:]
+            if len(self._cookie_suffixes) >= 64:
+                self._cookie_suffixes.clear()
+            self._cookie_suffixes[key] = suffix
+        except TypeError:  # unhashable attribute from an overridden getter
+            return None
+        return f"{name}={value}{suffix}"
+
+
+def _add_vary_cookie(response: t.Any) -> None:
+    """``response.vary.add("Cookie")`` without parsing, when there is no Vary yet."""
+    headers = response.headers
+    if "Vary" in headers:
+        response.vary.add("Cookie")
+    else:
+        headers["Vary"] = "Cookie"
