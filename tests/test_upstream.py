@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .upstream.fetch import fetch_sdist
+from upstream.fetch import fetch_sdist
 
 HERE = Path(__file__).parent
 
