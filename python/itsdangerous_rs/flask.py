@@ -214,7 +214,8 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
             return super().open_session(app, request)
         name = self.get_cookie_name(app)
         val: t.Any = NotImplemented
-        if type(request).cookies is _STOCK_COOKIES and "cookies" not in request.__dict__:
+        # Werkzeug's own request class, cookies not parsed yet (not a proxy, not a subclass's own parsing).
+        if getattr(type(request), "cookies", None) is _STOCK_COOKIES and "cookies" not in request.__dict__:
             header = request.environ.get("HTTP_COOKIE")
             val = _core.cookie_value(header, name) if isinstance(header, str) else None
         if val is NotImplemented:
