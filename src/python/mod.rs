@@ -3,9 +3,11 @@
 
 use pyo3::prelude::*;
 
+mod json;
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let _ = m;
+    json::register(m)?;
     Ok(())
 }
