@@ -7,9 +7,11 @@
 //! positional values and a sign plus at least two digits on the exponent.
 //!
 //! The shortest round-trip digits come from Rust's own `{:e}` formatting
-//! (Grisu with an exact Dragon fallback), which picks the same digits as
-//! David Gay's `dtoa` mode 0 used by CPython: both return the shortest string
-//! that reads back to the same double, and among several the closest one.
+//! (Grisu with an exact Dragon fallback): like David Gay's `dtoa` mode 0 used
+//! by CPython, the shortest string that reads back to the same double and,
+//! among several, the closest one. They differ only on exact ties (the double
+//! lies exactly halfway between two shortest candidates): Rust rounds up,
+//! CPython to the even digit, so ties are detected exactly and adjusted.
 
 use std::fmt::Write as _;
 
@@ -73,6 +75,101 @@ fn shortest_digits(v: f64, digits: &mut [u8; 24]) -> (usize, i32) {
     (n, exp)
 }
 
+/// `odd · 2^pow == v` exactly, for `v = m · 2^e` with `m` odd (given).
+/// The candidate is `q · 10^k / 2` with `q` odd, i.e. odd part
+/// `q · 5^k` (k >= 0) or `q / 5^-k` (k < 0), power of two `k - 1`.
+fn is_exact_half(q: u64, k: i32, m: u64, e: i32) -> bool {
+    if e != k - 1 {
+        return false;
+    }
+    let q = u128::from(q);
+    let mut p: u128 = 1;
+    for _ in 0..k.unsigned_abs() {
+        p = match p.checked_mul(5) {
+            Some(p) => p,
+            // 5^|k| beyond u128: q·5^k can't be a 53-bit mantissa, and q < 5^-k.
+            None => return false,
+        };
+    }
+    let odd = if k >= 0 {
+        match q.checked_mul(p) {
+            Some(o) => o,
+            None => return false,
+        }
+    } else {
+        if q % p != 0 {
+            return false;
+        }
+        q / p
+    };
+    odd == u128::from(m)
+}
+
+/// Parse `digits · 10^k` back to a double.
+fn reads_back_as(digits: u64, k: i32, v: f64) -> bool {
+    let mut sb = StackBuf {
+        buf: [0; 40],
+        len: 0,
+    };
+    if write!(sb, "{digits}e{k}").is_err() {
+        return false;
+    }
+    std::str::from_utf8(&sb.buf[..sb.len])
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        == Some(v)
+}
+
+/// Rust's shortest digits break an exact tie between two shortest
+/// candidates upwards; CPython's `dtoa` (mode 0) picks the even one.
+/// Returns the (possibly adjusted) digits and the exponent of the first digit.
+fn python_shortest(v: f64, digits: &mut [u8; 24]) -> (usize, i32) {
+    let (n, exp) = shortest_digits(v, digits);
+    if n == 0 || n > 17 || v == 0.0 {
+        return (n, exp);
+    }
+    let mut d: u64 = 0;
+    for &c in &digits[..n] {
+        d = d * 10 + u64::from(c - b'0');
+    }
+    if d % 2 == 0 {
+        return (n, exp); // already the even candidate
+    }
+    let k = exp - (n as i32 - 1); // exponent of the last digit
+    let bits = v.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mut m, mut e) = if biased == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), biased - 1075)
+    };
+    let tz = m.trailing_zeros();
+    m >>= tz;
+    e += tz as i32;
+    let alt = if is_exact_half(2 * d - 1, k, m, e) {
+        d - 1
+    } else if d % 10 != 9 && is_exact_half(2 * d + 1, k, m, e) {
+        d + 1
+    } else {
+        return (n, exp);
+    };
+    if !reads_back_as(alt, k, v) {
+        return (n, exp);
+    }
+    // Same length (no borrow/carry: d is odd and d % 10 != 9 when rounding up).
+    let mut a = alt;
+    for i in (0..n).rev() {
+        digits[i] = b'0' + (a % 10) as u8;
+        a /= 10;
+    }
+    let mut n = n;
+    while n > 1 && digits[n - 1] == b'0' {
+        n -= 1;
+    }
+    (n, exp)
+}
+
 /// Append `repr(v)` for a finite `v` (`1e-05`, `0.0001`, `1e+16`, `-0.0`, ...).
 /// Non-finite values are written as `inf`, `-inf`, `nan` like Python's repr;
 /// JSON callers use [`write_json_float`] instead.
@@ -89,7 +186,7 @@ pub fn write_repr(out: &mut Vec<u8>, v: f64) {
         out.push(b'-');
     }
     let mut digits = [0u8; 24];
-    let (n, exp) = shortest_digits(v.abs(), &mut digits);
+    let (n, exp) = python_shortest(v.abs(), &mut digits);
     let d = &digits[..n];
     if !(-4..16).contains(&exp) {
         // Scientific: d[.ddd]e{+,-}XX
@@ -193,6 +290,10 @@ mod tests {
             (-5e-324, "-5e-324"),
             (0.1 + 0.2, "0.30000000000000004"),
             (1.0 / 3.0, "0.3333333333333333"),
+            // Exact ties between two shortest candidates go to the even digit.
+            (-1113178120592002.25, "-1113178120592002.2"),
+            (233891771783429.625, "233891771783429.62"),
+            (111659285584252.125, "111659285584252.12"),
             (2.0f64.powi(53), "9007199254740992.0"),
             (100.0, "100.0"),
             (1e15, "1000000000000000.0"),

@@ -79,7 +79,10 @@ fn failed<T>() -> Result<T, Fallback> {
 
 /// Own a new reference returned by the C API, or fall back on NULL.
 #[inline]
-unsafe fn owned<'py>(py: Python<'py>, p: *mut ffi::PyObject) -> Result<Bound<'py, PyAny>, Fallback> {
+unsafe fn owned<'py>(
+    py: Python<'py>,
+    p: *mut ffi::PyObject,
+) -> Result<Bound<'py, PyAny>, Fallback> {
     if p.is_null() {
         failed()
     } else {
@@ -136,9 +139,15 @@ unsafe fn str_data<'a>(p: *mut ffi::PyObject) -> Result<StrData<'a>, Fallback> {
         return Ok(StrData::L1(&[]));
     }
     Ok(match ffi::PyUnicode_KIND(p) {
-        ffi::PyUnicode_1BYTE_KIND => StrData::L1(std::slice::from_raw_parts(data as *const u8, len)),
-        ffi::PyUnicode_2BYTE_KIND => StrData::U2(std::slice::from_raw_parts(data as *const u16, len)),
-        ffi::PyUnicode_4BYTE_KIND => StrData::U4(std::slice::from_raw_parts(data as *const u32, len)),
+        ffi::PyUnicode_1BYTE_KIND => {
+            StrData::L1(std::slice::from_raw_parts(data as *const u8, len))
+        }
+        ffi::PyUnicode_2BYTE_KIND => {
+            StrData::U2(std::slice::from_raw_parts(data as *const u16, len))
+        }
+        ffi::PyUnicode_4BYTE_KIND => {
+            StrData::U4(std::slice::from_raw_parts(data as *const u32, len))
+        }
         _ => return Err(Fallback),
     })
 }
@@ -163,7 +172,11 @@ fn str_cmp(a: &StrData<'_>, b: &StrData<'_>) -> Ordering {
 }
 
 /// Write a `str` (or subclass: its text) as a JSON string.
-unsafe fn write_pystr(out: &mut Vec<u8>, p: *mut ffi::PyObject, ensure_ascii: bool) -> Result<(), Fallback> {
+unsafe fn write_pystr(
+    out: &mut Vec<u8>,
+    p: *mut ffi::PyObject,
+    ensure_ascii: bool,
+) -> Result<(), Fallback> {
     match str_data(p)? {
         StrData::L1(s) => {
             write::write_latin1(out, s, ensure_ascii);
@@ -176,7 +189,11 @@ unsafe fn write_pystr(out: &mut Vec<u8>, p: *mut ffi::PyObject, ensure_ascii: bo
 
 /// A new `str` from UTF-8 text.
 #[inline]
-unsafe fn new_str<'py>(py: Python<'py>, s: &str, ascii: bool) -> Result<Bound<'py, PyAny>, Fallback> {
+unsafe fn new_str<'py>(
+    py: Python<'py>,
+    s: &str,
+    ascii: bool,
+) -> Result<Bound<'py, PyAny>, Fallback> {
     let len = s.len() as ffi::Py_ssize_t;
     if ascii {
         let p = ffi::PyUnicode_New(len, 127);
@@ -229,8 +246,9 @@ unsafe fn write_pyint(out: &mut Vec<u8>, p: *mut ffi::PyObject) -> Result<(), Fa
 // Dates (werkzeug.http.http_date / parse_date for the canonical cases).
 
 const DAY_NAMES: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
-const MONTH_NAMES: [&[u8; 3]; 12] =
-    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+const MONTH_NAMES: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -258,7 +276,8 @@ fn push2(out: &mut Vec<u8>, v: u32) {
 
 /// `email.utils.format_datetime(dt, usegmt=True)` of a UTC datetime, quoted.
 fn write_http_date(out: &mut Vec<u8>, y: i32, mo: u8, d: u8, h: u8, mi: u8, s: u8) {
-    let wd = (days_from_civil(i64::from(y), i64::from(mo), i64::from(d)) + 3).rem_euclid(7) as usize;
+    let wd =
+        (days_from_civil(i64::from(y), i64::from(mo), i64::from(d)) + 3).rem_euclid(7) as usize;
     out.push(b'"');
     out.extend_from_slice(DAY_NAMES[wd]);
     out.extend_from_slice(b", ");
@@ -284,7 +303,13 @@ fn parse_http_date(b: &[u8]) -> Option<(i32, u8, u8, u8, u8, u8)> {
     if b.len() != 29 || !DAY_NAMES.iter().any(|n| &b[0..3] == *n) || &b[3..5] != b", " {
         return None;
     }
-    if b[7] != b' ' || b[11] != b' ' || b[16] != b' ' || b[19] != b':' || b[22] != b':' || &b[25..] != b" GMT" {
+    if b[7] != b' '
+        || b[11] != b' '
+        || b[16] != b' '
+        || b[19] != b':'
+        || b[22] != b':'
+        || &b[25..] != b" GMT"
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -328,11 +353,13 @@ enum Key {
 impl<'py> Dumper<'_, 'py> {
     #[inline]
     fn item_sep(&mut self) {
-        self.out.extend_from_slice(if self.opts.compact { b"," } else { b", " });
+        self.out
+            .extend_from_slice(if self.opts.compact { b"," } else { b", " });
     }
     #[inline]
     fn key_sep(&mut self) {
-        self.out.extend_from_slice(if self.opts.compact { b":" } else { b": " });
+        self.out
+            .extend_from_slice(if self.opts.compact { b":" } else { b": " });
     }
     /// `{"<tag>": ` of a Flask tag wrapper; the caller closes it with `}`.
     #[inline]
@@ -389,7 +416,11 @@ impl<'py> Dumper<'_, 'py> {
     }
 
     /// Subclasses of the JSON types, plain `json.dumps` rules.
-    unsafe fn other_plain(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fallback> {
+    unsafe fn other_plain(
+        &mut self,
+        obj: &Bound<'py, PyAny>,
+        depth: usize,
+    ) -> Result<(), Fallback> {
         let p = obj.as_ptr();
         if ffi::PyUnicode_Check(p) != 0 {
             return write_pystr(self.out, p, self.opts.ensure_ascii);
@@ -409,7 +440,11 @@ impl<'py> Dumper<'_, 'py> {
     }
 
     /// Everything but the exact JSON types and bytes, in `TaggedJSONSerializer.tag`'s order.
-    unsafe fn other_flask(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fallback> {
+    unsafe fn other_flask(
+        &mut self,
+        obj: &Bound<'py, PyAny>,
+        depth: usize,
+    ) -> Result<(), Fallback> {
         let p = obj.as_ptr();
         if ffi::PyDict_Check(p) != 0 {
             return Err(Fallback);
@@ -449,7 +484,9 @@ impl<'py> Dumper<'_, 'py> {
         }
         let uuid = cached(py, &UUID_TYPE, "uuid", "UUID")?;
         if obj.is_instance(uuid).map_err(|_| Fallback)? {
-            let hex = obj.getattr(pyo3::intern!(py, "hex")).map_err(|_| Fallback)?;
+            let hex = obj
+                .getattr(pyo3::intern!(py, "hex"))
+                .map_err(|_| Fallback)?;
             if ffi::PyUnicode_Check(hex.as_ptr()) == 0 {
                 return Err(Fallback);
             }
@@ -502,7 +539,9 @@ impl<'py> Dumper<'_, 'py> {
                 return Ok(());
             }
         }
-        let s = cached(py, &HTTP_DATE, "werkzeug.http", "http_date")?.call1((obj,)).map_err(|_| Fallback)?;
+        let s = cached(py, &HTTP_DATE, "werkzeug.http", "http_date")?
+            .call1((obj,))
+            .map_err(|_| Fallback)?;
         // SAFETY: `s` is alive; the type check comes first.
         unsafe {
             if ffi::PyUnicode_Check(s.as_ptr()) == 0 {
@@ -602,14 +641,22 @@ impl<'py> Dumper<'_, 'py> {
     }
 
     /// A list or tuple subclass whose iteration is the base type's.
-    unsafe fn sequence_subclass(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fallback> {
+    unsafe fn sequence_subclass(
+        &mut self,
+        obj: &Bound<'py, PyAny>,
+        depth: usize,
+    ) -> Result<(), Fallback> {
         if depth > MAX_DEPTH {
             return Err(Fallback);
         }
         let p = obj.as_ptr();
         let ty = ffi::Py_TYPE(p);
         let is_list = ffi::PyList_Check(p) != 0;
-        let base = if is_list { ptr::addr_of_mut!(ffi::PyList_Type) } else { ptr::addr_of_mut!(ffi::PyTuple_Type) };
+        let base = if is_list {
+            ptr::addr_of_mut!(ffi::PyList_Type)
+        } else {
+            ptr::addr_of_mut!(ffi::PyTuple_Type)
+        };
         let own_iter = (*ty).tp_iter.map(|f| f as usize);
         let base_iter = (*base).tp_iter.map(|f| f as usize);
         if own_iter.is_none() || own_iter != base_iter {
@@ -667,12 +714,16 @@ impl<'py> Dumper<'_, 'py> {
                 pos = 0;
             }
             if self.opts.sort_keys && n > 1 {
-                let mut items: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> = Vec::with_capacity(n as usize);
+                let mut items: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> =
+                    Vec::with_capacity(n as usize);
                 while ffi::PyDict_Next(p, &mut pos, &mut k, &mut v) != 0 {
                     if ffi::PyUnicode_CheckExact(k) == 0 {
                         return Err(Fallback); // Python sorts before converting keys
                     }
-                    items.push((Bound::from_borrowed_ptr(py, k), Bound::from_borrowed_ptr(py, v)));
+                    items.push((
+                        Bound::from_borrowed_ptr(py, k),
+                        Bound::from_borrowed_ptr(py, v),
+                    ));
                 }
                 let mut keyed = Vec::with_capacity(items.len());
                 for (i, (key, _)) in items.iter().enumerate() {
@@ -755,9 +806,17 @@ impl<'py> Dumper<'_, 'py> {
 
 /// Serialize `obj` into `out` (appending) exactly like the stock path
 /// described in the module docs, or return [`Fallback`] with `out` unchanged.
-pub fn dump_py(obj: &Bound<'_, PyAny>, opts: &DumpOptions, out: &mut Vec<u8>) -> Result<(), Fallback> {
+pub fn dump_py(
+    obj: &Bound<'_, PyAny>,
+    opts: &DumpOptions,
+    out: &mut Vec<u8>,
+) -> Result<(), Fallback> {
     let start = out.len();
-    let mut d = Dumper { py: obj.py(), opts, out };
+    let mut d = Dumper {
+        py: obj.py(),
+        opts,
+        out,
+    };
     let r = d.value(obj, 0);
     if r.is_err() {
         out.truncate(start);
@@ -790,7 +849,12 @@ impl<'py> Builder for PyBuilder<'py> {
     }
     fn boolean(&mut self, v: bool) -> Result<Self::Value, Fallback> {
         // SAFETY: borrowed singletons, promoted to owned references.
-        unsafe { Ok(Bound::from_borrowed_ptr(self.py, if v { ffi::Py_True() } else { ffi::Py_False() })) }
+        unsafe {
+            Ok(Bound::from_borrowed_ptr(
+                self.py,
+                if v { ffi::Py_True() } else { ffi::Py_False() },
+            ))
+        }
     }
     fn int(&mut self, v: i64) -> Result<Self::Value, Fallback> {
         // SAFETY: GIL held.
@@ -802,7 +866,12 @@ impl<'py> Builder for PyBuilder<'py> {
         self.digits.push(0);
         // SAFETY: NUL-terminated ASCII digits; honours the interpreter's
         // current int digit limit by raising (then we fall back).
-        unsafe { owned(self.py, ffi::PyLong_FromString(self.digits.as_ptr().cast(), ptr::null_mut(), 10)) }
+        unsafe {
+            owned(
+                self.py,
+                ffi::PyLong_FromString(self.digits.as_ptr().cast(), ptr::null_mut(), 10),
+            )
+        }
     }
     fn float(&mut self, v: f64) -> Result<Self::Value, Fallback> {
         // SAFETY: GIL held.
@@ -894,10 +963,16 @@ impl<'py> PyBuilder<'py> {
                             }
                         }
                     }
-                    cached(py, &B64DECODE, "base64", "b64decode")?.call1((value,)).map_err(|_| Fallback)
+                    cached(py, &B64DECODE, "base64", "b64decode")?
+                        .call1((value,))
+                        .map_err(|_| Fallback)
                 }
-                b" m" => cached(py, &MARKUP_TYPE, "markupsafe", "Markup")?.call1((value,)).map_err(|_| Fallback),
-                b" u" => cached(py, &UUID_TYPE, "uuid", "UUID")?.call1((value,)).map_err(|_| Fallback),
+                b" m" => cached(py, &MARKUP_TYPE, "markupsafe", "Markup")?
+                    .call1((value,))
+                    .map_err(|_| Fallback),
+                b" u" => cached(py, &UUID_TYPE, "uuid", "UUID")?
+                    .call1((value,))
+                    .map_err(|_| Fallback),
                 b" d" => {
                     if ffi::PyUnicode_CheckExact(vp) != 0 {
                         if let StrData::L1(s) = str_data(vp)? {
@@ -909,7 +984,9 @@ impl<'py> PyBuilder<'py> {
                             }
                         }
                     }
-                    cached(py, &PARSE_DATE, "werkzeug.http", "parse_date")?.call1((value,)).map_err(|_| Fallback)
+                    cached(py, &PARSE_DATE, "werkzeug.http", "parse_date")?
+                        .call1((value,))
+                        .map_err(|_| Fallback)
                 }
                 b" di" => {
                     // TagDict.to_python: {key[:-2]: value[key]} for the first key;
@@ -920,7 +997,9 @@ impl<'py> PyBuilder<'py> {
                     let mut pos: ffi::Py_ssize_t = 0;
                     let mut k2: *mut ffi::PyObject = ptr::null_mut();
                     let mut v2: *mut ffi::PyObject = ptr::null_mut();
-                    if ffi::PyDict_Next(vp, &mut pos, &mut k2, &mut v2) == 0 || ffi::PyUnicode_CheckExact(k2) == 0 {
+                    if ffi::PyDict_Next(vp, &mut pos, &mut k2, &mut v2) == 0
+                        || ffi::PyUnicode_CheckExact(k2) == 0
+                    {
                         return Err(Fallback);
                     }
                     let n = ffi::PyUnicode_GET_LENGTH(k2);
@@ -939,8 +1018,17 @@ impl<'py> PyBuilder<'py> {
 
 /// Parse `json` (UTF-8 bytes) exactly like the stock path described in the
 /// module docs, or return [`Fallback`].
-pub fn load_py<'py>(py: Python<'py>, json: &[u8], flask_tags: bool) -> Result<Bound<'py, PyAny>, Fallback> {
-    let mut b = PyBuilder { py, flask_tags, stack: Vec::new(), digits: Vec::new() };
+pub fn load_py<'py>(
+    py: Python<'py>,
+    json: &[u8],
+    flask_tags: bool,
+) -> Result<Bound<'py, PyAny>, Fallback> {
+    let mut b = PyBuilder {
+        py,
+        flask_tags,
+        stack: Vec::new(),
+        digits: Vec::new(),
+    };
     let r = read::parse(json, &mut b).map_err(|_| Fallback);
     if r.is_err() {
         // SAFETY: GIL held; no exception may leak out of a Fallback.
@@ -963,7 +1051,12 @@ fn json_dumps(
     compact: bool,
     flask_tags: bool,
 ) -> Py<PyAny> {
-    let opts = DumpOptions { ensure_ascii, sort_keys, compact, flask_tags };
+    let opts = DumpOptions {
+        ensure_ascii,
+        sort_keys,
+        compact,
+        flask_tags,
+    };
     let mut out = Vec::new();
     match dump_py(obj, &opts, &mut out) {
         Ok(()) => PyBytes::new(py, &out).into_any().unbind(),
