@@ -6,6 +6,7 @@
 pub mod compress;
 pub mod cookie;
 pub mod encoding;
+pub mod json;
 pub mod payload;
 pub mod signing;
 pub mod token;

@@ -12,5 +12,6 @@ mod json;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cookie::register(m)?;
     engine::register(m)?;
+    json::register(m)?;
     Ok(())
 }
