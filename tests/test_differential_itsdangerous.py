@@ -140,3 +140,17 @@ def test_unsupported_configurations_use_stock():
     assert s._rs_engine(None) is not None
     s.signer = itsdangerous.NoneAlgorithm  # any reassignment drops the prepared engine
     assert "_rs_default_engine" not in s.__dict__
+
+
+def test_repeated_dumps_match_stock_across_clock_ticks(monkeypatch):
+    # The engine remembers encoded payloads; re-signing the same JSON later
+    # must still give stock's bytes for the new timestamp.
+    stock = itsdangerous.URLSafeTimedSerializer("secret")
+    ours = itsdangerous_rs.URLSafeTimedSerializer("secret")
+    session = {"_user_id": "7", "_fresh": True, "csrf_token": "ab" * 20, "flashes": ["hi"] * 30}
+    for now in range(1_700_000_000, 1_700_000_050, 7):
+        monkeypatch.setattr(time, "time", lambda now=now: float(now))
+        for value in (session, {**session, "n": now}, session):
+            token = ours.dumps(value)
+            assert token == stock.dumps(value)
+            assert token.startswith(".")

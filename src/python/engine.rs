@@ -5,8 +5,11 @@
 //! exactly what stock itsdangerous gives (any error included); the Python
 //! layer then calls the stock implementation, which raises the real exception.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use pyo3::create_exception;
-use pyo3::exceptions::{PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 
@@ -21,6 +24,50 @@ create_exception!(
     PyValueError,
     "The decompressed payload is larger than the serializer's limit."
 );
+
+/// How many recent JSON → encoded-payload results an engine remembers.
+const PAYLOAD_MEMO_ENTRIES: usize = 16;
+/// Larger JSON is not remembered (a cookie holds about 4 KB).
+const PAYLOAD_MEMO_MAX_JSON: usize = 4096;
+
+/// Recently encoded payloads, keyed by their JSON.
+///
+/// Encoding is a pure function of the JSON, so a hit gives exactly the bytes
+/// encoding would. It saves the deflate when the same session is re-signed
+/// unchanged (a permanent session refreshed on every request). Only results
+/// this engine computed go in; payloads that arrived in tokens never do, as
+/// another zlib build may have compressed them differently.
+#[derive(Default)]
+struct PayloadMemo {
+    entries: HashMap<Vec<u8>, Vec<u8>>,
+}
+
+impl PayloadMemo {
+    fn encode(memo: &Mutex<Self>, json: &[u8]) -> Vec<u8> {
+        if json.len() > PAYLOAD_MEMO_MAX_JSON {
+            return encode_payload(json);
+        }
+        if let Ok(memo) = memo.lock() {
+            if let Some(encoded) = memo.entries.get(json) {
+                return encoded.clone();
+            }
+        }
+        let encoded = encode_payload(json);
+        if let Ok(mut memo) = memo.lock() {
+            if memo.entries.len() >= PAYLOAD_MEMO_ENTRIES {
+                memo.entries.clear();
+            }
+            memo.entries.insert(json.to_vec(), encoded.clone());
+        }
+        encoded
+    }
+}
+
+fn encode_payload(json: &[u8]) -> Vec<u8> {
+    let mut encoded = Vec::with_capacity(json.len() * 4 / 3 + 8);
+    payload::encode_into(json, &mut encoded);
+    encoded
+}
 
 /// Largest timestamp `datetime.fromtimestamp(ts, tz=utc)` accepts (9999-12-31T23:59:59).
 const MAX_DATETIME_TIMESTAMP: u64 = 253_402_300_799;
@@ -82,6 +129,7 @@ pub struct Engine {
     timed: bool,
     format: Format,
     max_decompressed: usize,
+    payload_memo: Mutex<PayloadMemo>,
 }
 
 /// The bytes of a `str` (as UTF-8) or `bytes` token, as `want_bytes` gives them.
@@ -154,6 +202,7 @@ impl Engine {
             timed,
             format,
             max_decompressed,
+            payload_memo: Mutex::default(),
         })
     }
 
@@ -194,8 +243,7 @@ impl Engine {
             return not_implemented();
         }
         let token = if self.format.is_url_safe() {
-            let mut encoded = Vec::with_capacity(json.len() * 4 / 3 + 48);
-            payload::encode_into(&json, &mut encoded);
+            let encoded = PayloadMemo::encode(&self.payload_memo, &json);
             self.signer.sign(&encoded, timestamp)
         } else {
             self.signer.sign(&json, timestamp)
