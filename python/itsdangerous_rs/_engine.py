@@ -89,18 +89,7 @@ def get_engine(
     if engine is None:
         if len(_engines) >= _MAX_ENGINES:
             _engines.clear()
-        engine = _core.Engine(
-            list(secret_keys),
-            salt,
-            key_derivation,
-            derive_name,
-            mac_name,
-            sep,
-            timed,
-            payload_format,
-            max_decompressed,
-        )
-        _engines[key] = engine
+        engine = _engines[key] = _core.Engine(list(key[0]), *key[1:])
     return engine
 
 

@@ -81,14 +81,17 @@ class SessionSerializer(URLSafeTimedSerializer):
     With Flask's default tags and, in the current app context, Flask's default
     JSON provider, it dumps and loads sessions in Rust; otherwise it is stock.
     Outside an app context Flask writes unsorted JSON, so that is stock too.
+    The context is checked on every call; the engine is cached per instance.
     """
 
-    def _rs_session_engine(self) -> t.Any:
+    def _rs_engine(self, salt: t.Any) -> t.Any:
+        if salt is not None:
+            return None
         app = _cv_app.get(None)
         if app is None or not _json_is_default(app.app) or not _has_default_tags(self.serializer):
             return None
         try:
-            return self.__dict__["_rs_session_engine_cached"]
+            return self.__dict__["_rs_default_engine"]
         except KeyError:
             pass
         engine = None
@@ -105,39 +108,8 @@ class SessionSerializer(URLSafeTimedSerializer):
                 self.secret_keys, salt, key_derivation, digest_method, digest_method, sep,
                 True, "flask_session", self.max_decompressed_size,
             )
-        self.__dict__["_rs_session_engine_cached"] = engine
+        self.__dict__["_rs_default_engine"] = engine
         return engine
-
-    def __setattr__(self, name: str, value: t.Any) -> None:
-        super().__setattr__(name, value)
-        self.__dict__.pop("_rs_session_engine_cached", None)
-
-    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
-        engine = self._rs_session_engine() if salt is None else None
-        if engine is not None:
-            rv = engine.dumps(obj, int(_time.time()))
-            if rv is not NotImplemented:
-                return rv
-        return super().dumps(obj, salt)
-
-    def loads(  # type: ignore[override]
-        self,
-        s: str | bytes,
-        max_age: int | None = None,
-        return_timestamp: bool = False,
-        salt: str | bytes | None = None,
-    ) -> t.Any:
-        engine = self._rs_session_engine() if salt is None else None
-        if engine is not None and (max_age is None or type(max_age) is int):
-            try:
-                rv = engine.loads(s, max_age, int(_time.time()), return_timestamp)
-            except _core.PayloadTooLarge as e:
-                raise _inflate_limit_error(e) from e
-            if rv is not NotImplemented:
-                if return_timestamp:
-                    return rv[0], self.make_signer().timestamp_to_datetime(rv[1])
-                return rv
-        return super().loads(s, max_age, return_timestamp, salt)
 
 
 class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
