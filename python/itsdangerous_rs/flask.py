@@ -27,6 +27,7 @@ from flask.json.tag import TaggedJSONSerializer
 from flask.json.tag import TagTuple
 from flask.json.tag import TagUUID
 from flask.globals import _cv_app
+from flask.wrappers import Response as _FlaskResponse
 from itsdangerous.exc import BadSignature
 from werkzeug.http import _cookie_no_quote_re
 from werkzeug.http import dump_cookie
@@ -50,6 +51,7 @@ _DEFAULT_TAGS = (TagDict, PassDict, TagTuple, PassList, TagBytes, TagMarkup, Tag
 _STOCK_COOKIES = _SansIORequest.__dict__["cookies"]
 _STOCK_SET_COOKIE = _SansIOResponse.set_cookie
 _STOCK_VARY = _SansIOResponse.__dict__["vary"]
+_FLASK_MAX_COOKIE_SIZE = _FlaskResponse.__dict__["max_cookie_size"]
 _default_serializers: dict[int, bool] = {}
 
 
@@ -219,15 +221,19 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         samesite = self.get_cookie_samesite(app)
         httponly = self.get_cookie_httponly(app)
 
+        # Stock adds "Vary: Cookie" up to twice; once it is there the second add is a no-op.
+        vary_added = False
         if session.accessed:
             _add_vary_cookie(response)
+            vary_added = True
         if not session:
             if session.modified:
                 response.delete_cookie(
                     name, domain=domain, path=path, secure=secure,
                     partitioned=partitioned, samesite=samesite, httponly=httponly,
                 )
-                _add_vary_cookie(response)
+                if not vary_added:
+                    _add_vary_cookie(response)
             return
         if not self.should_set_cookie(app, session):
             return
@@ -236,7 +242,7 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         if val is NotImplemented:
             val = self.get_signing_serializer(app).dumps(dict(session))  # type: ignore[union-attr]
         header = self._set_cookie_header(name, val, expires, path, domain, secure, httponly, samesite, partitioned)
-        if header is None or len(header) > response.max_cookie_size > 0:
+        if header is None or len(header) > _max_cookie_size(app, response) > 0:
             # Non-ASCII names, odd values and oversized cookies: Werkzeug
             # quotes, encodes and warns exactly as it always does.
             response.set_cookie(
@@ -245,7 +251,8 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
             )
         else:
             response.headers.add("Set-Cookie", header)
-        _add_vary_cookie(response)
+        if not vary_added:
+            _add_vary_cookie(response)
 
     def _set_cookie_header(
         self, name: str, value: str, expires: t.Any, path: t.Any, domain: t.Any,
@@ -277,10 +284,18 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         return f"{name}={value}{suffix}"
 
 
+def _max_cookie_size(app: t.Any, response: t.Any) -> int:
+    """``response.max_cookie_size`` without the ``current_app`` proxy."""
+    if type(response).max_cookie_size is _FLASK_MAX_COOKIE_SIZE:
+        return app.config["MAX_COOKIE_SIZE"]  # what Flask's property reads in an app context
+    return response.max_cookie_size
+
+
 def _add_vary_cookie(response: t.Any) -> None:
-    """``response.vary.add("Cookie")`` without parsing, when there is no Vary yet."""
+    """``response.vary.add("Cookie")`` without building a HeaderSet when it is plain."""
     headers = response.headers
-    if "Vary" in headers:
-        response.vary.add("Cookie")
-    else:
+    vary = headers.get("Vary")
+    if vary is None:
         headers["Vary"] = "Cookie"
+    elif '"' in vary or "cookie" not in (item.strip().lower() for item in vary.split(",")):
+        response.vary.add("Cookie")  # quoted items, or Cookie missing: Werkzeug's own update
