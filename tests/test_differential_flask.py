@@ -213,3 +213,31 @@ def test_plain_string_fallbacks_are_one_key(frozen_clock):
     cookie = cookie_of(save(old_app, {"a": 1}))
     our_app = make_app(OurInterface(), fallbacks="old-key")
     assert open_(our_app, cookie) == {"a": 1, "_permanent": False}
+
+
+@pytest.mark.parametrize("vary", [None, "Accept-Encoding", "cookie", "Accept-Encoding, Cookie", '"Cookie"', "", "*"])
+@pytest.mark.parametrize("action", ["read", "write", "clear"])
+def test_vary_header_identical(frozen_clock, vary, action):
+    """Vary handling, including a Vary an after_request already set."""
+
+    def run(interface):
+        app = make_app(interface)
+
+        @app.route("/<action>")
+        def view(action):
+            if action == "read":
+                flask.session.get("a")
+            elif action == "write":
+                flask.session["a"] = 1
+            else:
+                flask.session.clear()
+            response = flask.make_response("ok")
+            if vary is not None:
+                response.headers["Vary"] = vary
+            return response
+
+        client = app.test_client()
+        client.set_cookie("session", cookie_of(save(make_app(StockInterface()), {"a": 0})))
+        return client.get(f"/{action}").headers.to_wsgi_list()
+
+    assert run(OurInterface()) == run(StockInterface())
