@@ -37,7 +37,7 @@ pub fn decode(payload: &[u8], max_decompressed: usize) -> Result<Vec<u8>, Payloa
     }
     match decompress(&raw, max_decompressed) {
         Ok(json) => Ok(json),
-        Err(InflateError::LimitExceeded) => Err(PayloadError::TooLarge),
+        Err(InflateError::LimitExceeded { .. }) => Err(PayloadError::TooLarge),
         Err(_) => Err(PayloadError::Inflate),
     }
 }
