@@ -5,9 +5,11 @@ Run from the repository root (see benches/README.md):
     python -m pytest benches --benchmark-json=benches/results.json -q
     python benches/report.py benches/results.json
 
-Every benchmark belongs to a group holding exactly one stock/ours pair, and
-the pair runs back to back (stock first) in the same process, so the two
-halves of a ratio see the same machine state. ``report.py`` reads the medians.
+Every benchmark belongs to a group holding one stock/ours pair, and the pair
+runs back to back (stock first) in the same process, so the two halves of a
+ratio see the same machine state as nearly as pytest-benchmark allows.
+``--bench-passes N`` repeats each pair N times, alternating which side goes
+first. ``report.py`` reads pytest-benchmark's medians.
 
 What is timed:
 
@@ -60,10 +62,30 @@ from itsdangerous_rs.flask import SecureCookieSessionInterface as OurInterface
 SECRET = "benchmark secret key, 32 bytes.."
 SIZES = ("small", "medium", "large")
 IMPLS = ("stock", "ours")
-# Stock then ours for each size: pytest runs parameters in this order.
-CASES = [pytest.param(size, impl, id=f"{size}-{impl}") for size in SIZES for impl in IMPLS]
 RING = 256
 PLAIN_MAX_AGE = 3600
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrize ([size,] impl, bench_pass) so each stock/ours pair runs back to back.
+
+    pytest runs parameters in list order: for each size, stock then ours. With
+    ``--bench-passes N`` each pair runs N times in a row, the order alternating
+    (stock, ours), (ours, stock), ... so neither side always runs second; all
+    passes of a case share one group.
+    """
+    if "impl" not in metafunc.fixturenames:
+        return
+    passes = max(1, metafunc.config.getoption("bench_passes", 1))
+    sized = "size" in metafunc.fixturenames
+    params = []
+    for size in SIZES if sized else ("no-cookie",):
+        for bench_pass in range(passes):
+            for impl in IMPLS if bench_pass % 2 == 0 else IMPLS[::-1]:
+                test_id = f"{size}-{impl}" + (f"-pass{bench_pass + 1}" if passes > 1 else "")
+                values = (size, impl, bench_pass) if sized else (impl, bench_pass)
+                params.append(pytest.param(*values, id=test_id))
+    metafunc.parametrize(("size", "impl", "bench_pass") if sized else ("impl", "bench_pass"), params)
 
 
 def load_sample(size: str) -> dict:
@@ -169,9 +191,9 @@ def assert_same_token(ours, stock) -> None:
     raise AssertionError("the two implementations wrote different tokens")
 
 
-def label(benchmark, case: str, size: str, impl: str, rust_path: bool | None = None) -> None:
+def label(benchmark, case: str, size: str, impl: str, bench_pass: int, rust_path: bool | None = None) -> None:
     benchmark.group = f"{case} {size}"
-    benchmark.extra_info.update(case=case, size=size, impl=impl)
+    benchmark.extra_info.update(case=case, size=size, impl=impl, bench_pass=bench_pass)
     if impl == "ours":
         benchmark.extra_info["rust_path"] = rust_path
 
@@ -179,26 +201,24 @@ def label(benchmark, case: str, size: str, impl: str, rust_path: bool | None = N
 # --- (a) Flask-format serializer ----------------------------------------------
 
 
-@pytest.mark.parametrize(("size", "impl"), CASES)
-def test_flask_dumps(benchmark, size, impl):
+def test_flask_dumps(benchmark, size, impl, bench_pass):
     sessions = changed_sessions(size)
     with APPS[impl].app_context():
         serializer = flask_serializer(impl)
         assert_same_token(lambda: serializer.dumps(sessions[0]), lambda: stock_cookie(sessions[0]))
-        label(benchmark, "flask_dumps", size, impl, rust_path_flask(dump_obj=sessions[0]) if impl == "ours" else None)
+        label(benchmark, "flask_dumps", size, impl, bench_pass, rust_path_flask(dump_obj=sessions[0]) if impl == "ours" else None)
         ring = itertools.cycle(sessions)
         benchmark(lambda: serializer.dumps(next(ring)))
 
 
-@pytest.mark.parametrize(("size", "impl"), CASES)
-def test_flask_loads(benchmark, size, impl):
+def test_flask_loads(benchmark, size, impl, bench_pass):
     sessions = changed_sessions(size)
     tokens = [stock_cookie(s) for s in sessions]
     max_age = flask_max_age()
     with APPS[impl].app_context():
         serializer = flask_serializer(impl)
         assert serializer.loads(tokens[0], max_age=max_age) == sessions[0]
-        label(benchmark, "flask_loads", size, impl,
+        label(benchmark, "flask_loads", size, impl, bench_pass,
               rust_path_flask(token=tokens[0], max_age=max_age) if impl == "ours" else None)
         ring = itertools.cycle(tokens)
         benchmark(lambda: serializer.loads(next(ring), max_age=max_age))
@@ -207,25 +227,23 @@ def test_flask_loads(benchmark, size, impl):
 # --- (b) plain URLSafeTimedSerializer -----------------------------------------
 
 
-@pytest.mark.parametrize(("size", "impl"), CASES)
-def test_plain_dumps(benchmark, size, impl):
+def test_plain_dumps(benchmark, size, impl, bench_pass):
     sessions = changed_sessions(size)
     serializer = plain_serializer(impl)
     stock = plain_serializer("stock")
     assert_same_token(lambda: serializer.dumps(sessions[0]), lambda: stock.dumps(sessions[0]))
-    label(benchmark, "plain_dumps", size, impl, rust_path_plain(dump_obj=sessions[0]) if impl == "ours" else None)
+    label(benchmark, "plain_dumps", size, impl, bench_pass, rust_path_plain(dump_obj=sessions[0]) if impl == "ours" else None)
     ring = itertools.cycle(sessions)
     benchmark(lambda: serializer.dumps(next(ring)))
 
 
-@pytest.mark.parametrize(("size", "impl"), CASES)
-def test_plain_loads(benchmark, size, impl):
+def test_plain_loads(benchmark, size, impl, bench_pass):
     sessions = changed_sessions(size)
     stock = plain_serializer("stock")
     tokens = [stock.dumps(s) for s in sessions]
     serializer = plain_serializer(impl)
     assert serializer.loads(tokens[0], max_age=PLAIN_MAX_AGE) == sessions[0]
-    label(benchmark, "plain_loads", size, impl,
+    label(benchmark, "plain_loads", size, impl, bench_pass,
           rust_path_plain(token=tokens[0], max_age=PLAIN_MAX_AGE) if impl == "ours" else None)
     ring = itertools.cycle(tokens)
     benchmark(lambda: serializer.loads(next(ring), max_age=PLAIN_MAX_AGE))
@@ -294,36 +312,33 @@ def session_from_set_cookie(header: str) -> dict:
         return flask_serializer("stock").loads(value)
 
 
-@pytest.mark.parametrize(("size", "impl"), CASES)
-def test_request_counter(benchmark, size, impl):
+def test_request_counter(benchmark, size, impl, bench_pass):
     data = dict(load_sample(size), counter=1)
     cookie = stock_cookie(data)
     app, environ = APPS[impl], build_environ("/counter", cookie)
     status, headers, _ = checked_call(app, environ)
     (header,) = set_cookies(headers)
     assert status == "200 OK" and session_from_set_cookie(header) == dict(data, counter=2)
-    label(benchmark, "request_counter", size, impl,
+    label(benchmark, "request_counter", size, impl, bench_pass,
           rust_path_interface(dump_obj=data, token=cookie, max_age=flask_max_age()) if impl == "ours" else None)
     benchmark(functools.partial(wsgi_call, app, environ))
 
 
-@pytest.mark.parametrize(("size", "impl"), CASES)
-def test_request_untouched(benchmark, size, impl):
+def test_request_untouched(benchmark, size, impl, bench_pass):
     cookie = stock_cookie(dict(load_sample(size), counter=1))
     app, environ = APPS[impl], build_environ("/untouched", cookie)
     status, headers, _ = checked_call(app, environ)
     assert status == "200 OK" and not set_cookies(headers)
-    label(benchmark, "request_untouched", size, impl,
+    label(benchmark, "request_untouched", size, impl, bench_pass,
           rust_path_interface(token=cookie, max_age=flask_max_age()) if impl == "ours" else None)
     benchmark(functools.partial(wsgi_call, app, environ))
 
 
-@pytest.mark.parametrize("impl", IMPLS)
-def test_request_baseline(benchmark, impl):
+def test_request_baseline(benchmark, impl, bench_pass):
     app, environ = APPS[impl], build_environ("/untouched", None)
     status, headers, _ = checked_call(app, environ)
     assert status == "200 OK" and not set_cookies(headers)
-    label(benchmark, "request_baseline", "no-cookie", impl)
+    label(benchmark, "request_baseline", "no-cookie", impl, bench_pass)
     benchmark(functools.partial(wsgi_call, app, environ))
 
 
@@ -332,8 +347,7 @@ def permanent_session_data(size: str) -> dict:
     return dict(load_sample(size), _permanent=True)
 
 
-@pytest.mark.parametrize(("size", "impl"), CASES)
-def test_permanent_dumps(benchmark, size, impl):
+def test_permanent_dumps(benchmark, size, impl, bench_pass):
     app = APPS[impl]
     cookie = stock_cookie(permanent_session_data(size))
     with app.test_request_context("/permanent", headers={"Cookie": f"session={cookie}"}):
@@ -342,21 +356,20 @@ def test_permanent_dumps(benchmark, size, impl):
         assert app.session_interface.should_set_cookie(app, session)
         serializer = flask_serializer(impl)
         assert serializer.loads(serializer.dumps(dict(session))) == dict(session)
-        label(benchmark, "permanent_dumps", size, impl,
+        label(benchmark, "permanent_dumps", size, impl, bench_pass,
               rust_path_flask(dump_obj=dict(session)) if impl == "ours" else None)
         # What save_session signs: a fresh dict of the unchanged session.
         benchmark(lambda: serializer.dumps(dict(session)))
 
 
-@pytest.mark.parametrize(("size", "impl"), CASES)
-def test_permanent_request(benchmark, size, impl):
+def test_permanent_request(benchmark, size, impl, bench_pass):
     data = permanent_session_data(size)
     cookie = stock_cookie(data)
     app, environ = APPS[impl], build_environ("/permanent", cookie)
     status, headers, _ = checked_call(app, environ)
     (header,) = set_cookies(headers)
     assert status == "200 OK" and "Expires=" in header and session_from_set_cookie(header) == data
-    label(benchmark, "permanent_request", size, impl,
+    label(benchmark, "permanent_request", size, impl, bench_pass,
           rust_path_interface(dump_obj=data, token=cookie, max_age=flask_max_age()) if impl == "ours" else None)
     benchmark(functools.partial(wsgi_call, app, environ))
 
