@@ -78,3 +78,5 @@ pub fn adler32(data: &[u8]) -> u32 {
     (b << 16) | a
 }
 
+#[cfg(test)]
+mod tests;
