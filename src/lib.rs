@@ -3,6 +3,7 @@
 //! Everything outside `python` is plain Rust with no Python dependency, so it
 //! can be tested with `cargo test` and fuzzed directly.
 
+pub mod compress;
 pub mod deflate;
 
 #[cfg(feature = "python")]
