@@ -6,9 +6,12 @@ use std::fmt;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
-/// `zlib.compress(input)`: level 6, zlib wrapper, through real zlib.
+use crate::deflate;
+
+/// `zlib.compress(input)`: level 6, zlib wrapper. Uses the pure-Rust port
+/// when the input is within its exact range, real zlib otherwise.
 pub fn compress(input: &[u8]) -> Vec<u8> {
-    compress_with_zlib(input)
+    deflate::zlib_compress_level6(input).unwrap_or_else(|| compress_with_zlib(input))
 }
 
 /// Real zlib, called the way CPython calls it: one deflate(Z_FINISH) on a
@@ -132,6 +135,8 @@ mod tests {
             1,
             100,
             5000,
+            deflate::MAX_EXACT_INPUT,
+            deflate::MAX_EXACT_INPUT + 1,
             200_000,
         ] {
             let data = sample(len);

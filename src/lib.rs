@@ -5,6 +5,7 @@
 
 pub mod compress;
 pub mod cookie;
+pub mod deflate;
 pub mod encoding;
 pub mod json;
 pub mod payload;

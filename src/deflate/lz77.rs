@@ -1,0 +1,272 @@
+//! The match finder and lazy-evaluation loop of zlib 1.2.13 at level 6
+//! (deflate_slow + longest_match), for an input that fits in the window
+//! without sliding.
+//!
+//! Differences from zlib that do not change the output:
+//! - the whole input is copied into the window once (zlib's single
+//!   fill_window read when the input is at most 64K minus lookahead);
+//! - head[] entries carry a per-call stamp instead of being zeroed by
+//!   deflateInit, so setup does not cost a 64 KiB memset;
+//! - prev[] is never cleared, as in zlib: every entry is written by an
+//!   insertion before any chain can reach it.
+
+use super::bits::BitWriter;
+use super::trees::BlockEncoder;
+
+const MIN_MATCH: usize = 3;
+const MAX_MATCH: usize = 258;
+const W_BITS: usize = 15;
+const W_SIZE: usize = 1 << W_BITS;
+const W_MASK: usize = W_SIZE - 1;
+const HASH_BITS: usize = 8 + 7; // memLevel 8
+const HASH_SIZE: usize = 1 << HASH_BITS;
+const HASH_MASK: u32 = (HASH_SIZE - 1) as u32;
+/// Three shifts push a byte out of the hash: ceil(HASH_BITS / MIN_MATCH).
+const HASH_SHIFT: u32 = HASH_BITS.div_ceil(MIN_MATCH) as u32;
+const MIN_LOOKAHEAD: usize = MAX_MATCH + MIN_MATCH + 1;
+/// Matches may not reach further back than this (zlib's MAX_DIST).
+const MAX_DIST: usize = W_SIZE - MIN_LOOKAHEAD;
+/// Length-3 matches further than this are not worth it.
+const TOO_FAR: usize = 4096;
+
+// Level 6 of zlib's configuration table.
+const GOOD_MATCH: usize = 8;
+const MAX_LAZY: usize = 16;
+const NICE_MATCH: usize = 128;
+const MAX_CHAIN: usize = 128;
+
+/// zlib zeroes this many bytes past the input (WIN_INIT); longest_match
+/// reads up to MAX_MATCH bytes past strstart, so those reads see zeros.
+const WINDOW_PADDING: usize = MAX_MATCH + 8;
+
+/// Largest input handled exactly. zlib slides its 64 KiB window once
+/// strstart reaches W_SIZE + MAX_DIST; below that the whole input sits in
+/// the window from the first read and positions equal input offsets.
+pub(super) const MAX_INPUT: usize = W_SIZE + MAX_DIST - 1;
+
+pub(super) struct Matcher {
+    window: Vec<u8>,
+    /// Most recent position per hash, stored as `stamp + position`; values
+    /// below the current stamp are leftovers from earlier calls and read as
+    /// empty (NIL). Position 0 also reads as NIL, as in zlib.
+    head: Box<[u32]>,
+    /// Previous position with the same hash, indexed by position & W_MASK.
+    prev: Box<[u16]>,
+    /// Stamp for the next call: above every entry written so far.
+    next_stamp: u32,
+    pub(super) blocks: BlockEncoder,
+}
+
+impl Matcher {
+    pub(super) fn new() -> Self {
+        Matcher {
+            window: Vec::new(),
+            head: vec![0u32; HASH_SIZE].into_boxed_slice(),
+            prev: vec![0u16; W_SIZE].into_boxed_slice(),
+            next_stamp: 0,
+            blocks: BlockEncoder::new(),
+        }
+    }
+
+    /// Pick a stamp above every head entry written by earlier calls, so they
+    /// all read as empty, and load the input into the window.
+    fn start(&mut self, input: &[u8]) -> u32 {
+        if self.next_stamp as u64 + input.len() as u64 >= u32::MAX as u64 {
+            self.head.fill(0);
+            self.next_stamp = 0;
+        }
+        let stamp = self.next_stamp;
+        self.next_stamp = stamp + input.len() as u32;
+        self.window.clear();
+        self.window.reserve(input.len() + WINDOW_PADDING);
+        self.window.extend_from_slice(input);
+        self.window.resize(input.len() + WINDOW_PADDING, 0);
+        self.blocks.init_block();
+        stamp
+    }
+
+    /// deflate_slow over the whole input, ending with the last block.
+    pub(super) fn compress(&mut self, input: &[u8], bits: &mut BitWriter<'_>) {
+        debug_assert!(input.len() <= MAX_INPUT);
+        let stamp = self.start(input);
+        let n = input.len();
+
+        let mut strstart = 0usize;
+        let mut lookahead = n;
+        let mut block_start = 0usize;
+        let mut match_length = MIN_MATCH - 1;
+        let mut match_start = 0usize;
+        let mut match_available = false;
+        // fill_window primes the rolling hash with the first two bytes.
+        let mut ins_h: u32 = if n >= MIN_MATCH {
+            ((self.window[0] as u32) << HASH_SHIFT ^ self.window[1] as u32) & HASH_MASK
+        } else {
+            0
+        };
+
+        let head = &mut self.head[..];
+        let prev = &mut self.prev[..];
+        let window = &self.window[..];
+        let blocks = &mut self.blocks;
+
+        while lookahead != 0 {
+            let mut hash_head = 0usize;
+            if lookahead >= MIN_MATCH {
+                hash_head = insert_string(head, prev, window, stamp, strstart, &mut ins_h);
+            }
+
+            let prev_length = match_length;
+            let prev_match = match_start;
+            match_length = MIN_MATCH - 1;
+
+            if hash_head != 0 && prev_length < MAX_LAZY && strstart - hash_head <= MAX_DIST {
+                match_length = longest_match(
+                    window,
+                    prev,
+                    strstart,
+                    hash_head,
+                    prev_length,
+                    lookahead,
+                    &mut match_start,
+                );
+                if match_length == MIN_MATCH && strstart - match_start > TOO_FAR {
+                    match_length = MIN_MATCH - 1;
+                }
+            }
+
+            if prev_length >= MIN_MATCH && match_length <= prev_length {
+                // The previous match wins: emit it and index the strings it covers.
+                let max_insert = strstart + lookahead - MIN_MATCH;
+                let flush = blocks.tally_match(strstart - 1 - prev_match, prev_length);
+                lookahead -= prev_length - 1;
+                for _ in 0..prev_length - 2 {
+                    strstart += 1;
+                    if strstart <= max_insert {
+                        insert_string(head, prev, window, stamp, strstart, &mut ins_h);
+                    }
+                }
+                match_available = false;
+                match_length = MIN_MATCH - 1;
+                strstart += 1;
+                if flush {
+                    blocks.flush_block(bits, &window[block_start..strstart], false);
+                    block_start = strstart;
+                }
+            } else if match_available {
+                // No better match here: the byte before becomes a literal.
+                if blocks.tally_literal(window[strstart - 1]) {
+                    blocks.flush_block(bits, &window[block_start..strstart], false);
+                    block_start = strstart;
+                }
+                strstart += 1;
+                lookahead -= 1;
+            } else {
+                // Wait one step to see whether the next position matches better.
+                match_available = true;
+                strstart += 1;
+                lookahead -= 1;
+            }
+        }
+        if match_available {
+            blocks.tally_literal(window[strstart - 1]);
+        }
+        blocks.flush_block(bits, &window[block_start..strstart], true);
+    }
+}
+
+/// Insert the string at `pos` into its hash chain and return the previous
+/// head of that chain (0 when empty).
+#[inline(always)]
+fn insert_string(
+    head: &mut [u32],
+    prev: &mut [u16],
+    window: &[u8],
+    stamp: u32,
+    pos: usize,
+    ins_h: &mut u32,
+) -> usize {
+    *ins_h = ((*ins_h << HASH_SHIFT) ^ window[pos + MIN_MATCH - 1] as u32) & HASH_MASK;
+    let slot = &mut head[*ins_h as usize];
+    let previous = slot.saturating_sub(stamp) as usize;
+    prev[pos & W_MASK] = previous as u16;
+    *slot = stamp + pos as u32;
+    previous
+}
+
+/// Longest match for the string at `strstart` along the hash chain starting
+/// at `cur_match`, returning only lengths longer than `prev_length`
+/// (otherwise `prev_length`). Sets `match_start` when it finds one. Like
+/// zlib, it may look at bytes past the input (zeros) but never returns more
+/// than `lookahead`.
+#[inline(always)]
+fn longest_match(
+    window: &[u8],
+    prev: &[u16],
+    strstart: usize,
+    mut cur_match: usize,
+    prev_length: usize,
+    lookahead: usize,
+    match_start: &mut usize,
+) -> usize {
+    let mut chain_length = MAX_CHAIN;
+    let mut best_len = prev_length;
+    let nice_match = NICE_MATCH.min(lookahead);
+    let limit = strstart.saturating_sub(MAX_DIST);
+    if prev_length >= GOOD_MATCH {
+        chain_length >>= 2;
+    }
+    let scan = &window[strstart..strstart + MAX_MATCH + 1];
+    let mut scan_end1 = scan[best_len - 1];
+    let mut scan_end = scan[best_len];
+
+    loop {
+        let candidate = &window[cur_match..cur_match + MAX_MATCH + 1];
+        // Cheap rejections first. Byte 2 is never compared: equal hashes and
+        // equal bytes 0 and 1 imply it is equal too.
+        if candidate[best_len] == scan_end
+            && candidate[best_len - 1] == scan_end1
+            && candidate[0] == scan[0]
+            && candidate[1] == scan[1]
+        {
+            let len = 3 + common_prefix(&scan[3..MAX_MATCH], &candidate[3..MAX_MATCH]);
+            if len > best_len {
+                *match_start = cur_match;
+                best_len = len;
+                if len >= nice_match {
+                    break;
+                }
+                scan_end1 = scan[best_len - 1];
+                scan_end = scan[best_len];
+            }
+        }
+        cur_match = prev[cur_match & W_MASK] as usize;
+        if cur_match <= limit {
+            break;
+        }
+        chain_length -= 1;
+        if chain_length == 0 {
+            break;
+        }
+    }
+    best_len.min(lookahead)
+}
+
+/// Number of equal leading bytes of two equally long slices.
+#[inline(always)]
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let mut i = 0;
+    let n = a.len().min(b.len());
+    while i + 8 <= n {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().unwrap());
+        let y = u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
+        let diff = x ^ y;
+        if diff != 0 {
+            return i + (diff.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
