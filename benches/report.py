@@ -133,6 +133,17 @@ def run_header(data: dict) -> str:
     return "; ".join(parts)
 
 
+def chart_subtitle(data: dict) -> str:
+    machine = data.get("machine_info") or {}
+    commit = (data.get("commit_info") or {}).get("id") or "?"
+    load = machine.get("loadavg_start")
+    parts = [str(data.get("datetime", "?"))[:16].replace("T", " "), f"commit {commit[:10]}",
+             f"{machine.get('bench_passes', 1)} pass(es)"]
+    if load:
+        parts.append(f"load average {load[0]:.1f} on {(machine.get('cpu') or {}).get('count', '?')} CPUs")
+    return ", ".join(parts)
+
+
 def ratio_table(results: dict) -> tuple[list[str], list[str], list[tuple[str, str, float, float]]]:
     lines = [
         "| Case | Sample | Stock median (µs) | Ours median (µs) | Speed-up | Target | Status |",
@@ -235,7 +246,7 @@ def write_chart(bars: list[tuple[str, str, float, float]], png: Path, subtitle: 
         ax.text(max(s, o) * 1.15, y, f"{s / o:.1f}×", va="center", fontsize=8)
     ax.legend(loc="lower right", fontsize=8)
     if any("†" in label for label in labels):
-        fig.text(0.01, 0.005, "† ours ran the stock Python code for this input", fontsize=7)
+        fig.text(0.01, 0.005, "† the Rust engine declined the session data: ours used the stock Python serializer", fontsize=7)
     ax.set_title(f"itsdangerous_rs against stock: pytest-benchmark medians\n{subtitle}", fontsize=9)
     ax.grid(axis="x", which="both", alpha=0.3)
     fig.tight_layout()
@@ -272,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_png:
         png = args.png or args.json.with_suffix(".png")
-        write_chart(bars, png, header if len(header) < 160 else header[:157] + "...")
+        write_chart(bars, png, chart_subtitle(data))
         print(f"\nChart: {png}", file=sys.stderr)
     return 0
 
