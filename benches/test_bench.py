@@ -20,9 +20,11 @@ What is timed:
 * ``plain_dumps`` / ``plain_loads``: ``URLSafeTimedSerializer(SECRET)`` from
   itsdangerous against itsdangerous_rs; loads with ``max_age=3600``.
 * ``request_counter``: a whole request as a raw WSGI call
-  ``app(environ, start_response)`` (environ built once by Werkzeug's
+  ``app(environ, start_response)`` (environs built once by Werkzeug's
   ``EnvironBuilder``, copied per call) to a view that reads, increments and
-  writes a counter in a session that also holds the sample data.
+  writes a counter in a session that also holds the sample data. Requests
+  cycle through 256 cookies with different counters, as a browser sends back
+  a new cookie each time, so nothing is served from a cache of recent payloads.
   ``request_untouched``: the same cookie sent to a view that does not touch
   the session (Flask still opens it). ``request_baseline``: that view with no
   cookie at all, so no session work; "session overhead" in the report is
@@ -32,8 +34,8 @@ What is timed:
   request: the serializer dumping ``dict(session)`` of the unchanged session,
   and the whole raw-WSGI request to a view that only reads the session.
 
-The dumps benchmarks for a *changed* session (``flask_dumps``,
-``plain_dumps``) cycle through 256 copies of the sample that differ in a
+The benchmarks for a *changed* session (``flask_dumps``, ``plain_dumps``,
+and the loads of their tokens) cycle through 256 copies of the sample that differ in a
 ``counter`` key (as the counter view writes them), so a cache of recent
 results cannot pass for serializing speed; ``permanent_dumps`` dumps the same
 unchanged session every time, which is the case it measures.
@@ -313,15 +315,18 @@ def session_from_set_cookie(header: str) -> dict:
 
 
 def test_request_counter(benchmark, size, impl, bench_pass):
-    data = dict(load_sample(size), counter=1)
-    cookie = stock_cookie(data)
-    app, environ = APPS[impl], build_environ("/counter", cookie)
-    status, headers, _ = checked_call(app, environ)
+    # Each request carries a different session (as a browser sends back the
+    # cookie the previous response set), so no cache of recent payloads helps.
+    datas = [dict(load_sample(size), counter=k) for k in range(RING)]
+    environs = [build_environ("/counter", stock_cookie(data)) for data in datas]
+    app = APPS[impl]
+    status, headers, _ = checked_call(app, environs[0])
     (header,) = set_cookies(headers)
-    assert status == "200 OK" and session_from_set_cookie(header) == dict(data, counter=2)
+    assert status == "200 OK" and session_from_set_cookie(header) == dict(datas[0], counter=1)
     label(benchmark, "request_counter", size, impl, bench_pass,
-          rust_path_interface(dump_obj=data, token=cookie, max_age=flask_max_age()) if impl == "ours" else None)
-    benchmark(functools.partial(wsgi_call, app, environ))
+          rust_path_interface(dump_obj=datas[0], token=stock_cookie(datas[0]), max_age=flask_max_age()) if impl == "ours" else None)
+    ring = itertools.cycle(environs)
+    benchmark(lambda: wsgi_call(app, next(ring)))
 
 
 def test_request_untouched(benchmark, size, impl, bench_pass):

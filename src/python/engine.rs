@@ -25,48 +25,53 @@ create_exception!(
     "The decompressed payload is larger than the serializer's limit."
 );
 
-/// How many recent JSON → encoded-payload results an engine remembers.
-const PAYLOAD_MEMO_ENTRIES: usize = 16;
-/// Larger JSON is not remembered (a cookie holds about 4 KB).
-const PAYLOAD_MEMO_MAX_JSON: usize = 4096;
+/// How many recent results each engine remembers, per direction.
+const MEMO_ENTRIES: usize = 16;
+/// Larger inputs are not remembered (a cookie holds about 4 KB)...
+const MEMO_MAX_KEY: usize = 4096;
+/// ...nor larger results, so a remembered entry stays small.
+const MEMO_MAX_VALUE: usize = 64 * 1024;
 
-/// Recently encoded payloads, keyed by their JSON.
+/// A small cache of a pure function's recent results.
 ///
-/// Encoding is a pure function of the JSON, so a hit gives exactly the bytes
-/// encoding would. It saves the deflate when the same session is re-signed
-/// unchanged (a permanent session refreshed on every request). Only results
-/// this engine computed go in; payloads that arrived in tokens never do, as
-/// another zlib build may have compressed them differently.
+/// Both uses are pure: JSON → encoded payload (deflate is deterministic) and
+/// verified payload → JSON (every valid stream inflates to one result), so a
+/// hit returns exactly what computing would. They save the deflate when an
+/// unchanged session is re-signed and the inflate when the same session
+/// payload comes back, as it does on every request of a session that is read
+/// but not changed. Only results this engine computed go in, and loads only
+/// after the signature verified, so nobody without the key can fill it.
 #[derive(Default)]
-struct PayloadMemo {
-    entries: HashMap<Vec<u8>, Vec<u8>>,
+struct Memo {
+    entries: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
 }
 
-impl PayloadMemo {
-    fn encode(memo: &Mutex<Self>, json: &[u8]) -> Vec<u8> {
-        if json.len() > PAYLOAD_MEMO_MAX_JSON {
-            return encode_payload(json);
+impl Memo {
+    fn get_or_try_insert<E>(&self, key: &[u8], compute: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>) -> Result<Vec<u8>, E> {
+        if key.len() > MEMO_MAX_KEY {
+            return compute(key);
         }
-        if let Ok(memo) = memo.lock() {
-            if let Some(encoded) = memo.entries.get(json) {
-                return encoded.clone();
+        if let Some(hit) = self.entries.lock().ok().and_then(|entries| entries.get(key).cloned()) {
+            return Ok(hit);
+        }
+        let value = compute(key)?;
+        if value.len() > MEMO_MAX_VALUE {
+            return Ok(value);
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MEMO_ENTRIES {
+                entries.clear();
             }
+            entries.insert(key.to_vec(), value.clone());
         }
-        let encoded = encode_payload(json);
-        if let Ok(mut memo) = memo.lock() {
-            if memo.entries.len() >= PAYLOAD_MEMO_ENTRIES {
-                memo.entries.clear();
-            }
-            memo.entries.insert(json.to_vec(), encoded.clone());
-        }
-        encoded
+        Ok(value)
     }
 }
 
-fn encode_payload(json: &[u8]) -> Vec<u8> {
+fn encode_payload(json: &[u8]) -> Result<Vec<u8>, std::convert::Infallible> {
     let mut encoded = Vec::with_capacity(json.len() * 4 / 3 + 8);
     payload::encode_into(json, &mut encoded);
-    encoded
+    Ok(encoded)
 }
 
 /// Largest timestamp `datetime.fromtimestamp(ts, tz=utc)` accepts (9999-12-31T23:59:59).
@@ -129,7 +134,10 @@ pub struct Engine {
     timed: bool,
     format: Format,
     max_decompressed: usize,
-    payload_memo: Mutex<PayloadMemo>,
+    /// JSON → encoded payload.
+    encoded_payloads: Memo,
+    /// Verified payload → JSON.
+    decoded_payloads: Memo,
 }
 
 /// The bytes of a `str` (as UTF-8) or `bytes` token, as `want_bytes` gives them.
@@ -202,7 +210,8 @@ impl Engine {
             timed,
             format,
             max_decompressed,
-            payload_memo: Mutex::default(),
+            encoded_payloads: Memo::default(),
+            decoded_payloads: Memo::default(),
         })
     }
 
@@ -243,7 +252,7 @@ impl Engine {
             return not_implemented();
         }
         let token = if self.format.is_url_safe() {
-            let encoded = PayloadMemo::encode(&self.payload_memo, &json);
+            let Ok(encoded) = self.encoded_payloads.get_or_try_insert(&json, encode_payload);
             self.signer.sign(&encoded, timestamp)
         } else {
             self.signer.sign(&json, timestamp)
@@ -274,7 +283,8 @@ impl Engine {
         };
         let decoded;
         let json: &[u8] = if self.format.is_url_safe() {
-            match payload::decode(value, self.max_decompressed) {
+            let max_decompressed = self.max_decompressed;
+            match self.decoded_payloads.get_or_try_insert(value, |v| payload::decode(v, max_decompressed)) {
                 Ok(bytes) => {
                     decoded = bytes;
                     &decoded
