@@ -154,3 +154,30 @@ def test_repeated_dumps_match_stock_across_clock_ticks(monkeypatch):
             token = ours.dumps(value)
             assert token == stock.dumps(value)
             assert token.startswith(".")
+
+
+def test_repeated_loads_build_fresh_objects():
+    # Verified payloads are remembered as JSON bytes; every loads builds new objects.
+    s = itsdangerous_rs.URLSafeTimedSerializer("secret")
+    token = s.dumps({"cart": [1, 2, 3], "pad": "x" * 200})
+    first, second = s.loads(token), s.loads(token)
+    assert first == second and first is not second and first["cart"] is not second["cart"]
+    first["cart"].append(4)
+    assert s.loads(token)["cart"] == [1, 2, 3]
+
+
+def test_oversized_inflate_is_bad_payload_every_time():
+    import zlib
+
+    from itsdangerous.encoding import base64_encode
+
+    s = itsdangerous_rs.URLSafeSerializer("secret")
+    s.max_decompressed_size = 1000
+    bomb = b"." + base64_encode(zlib.compress(b"[" + b"0," * 5000 + b"0]"))
+    token = s.make_signer().sign(bomb).decode()
+    for _ in range(2):
+        with pytest.raises(itsdangerous.BadPayload) as info:
+            s.loads(token)
+        assert str(info.value) == "Could not zlib decompress the payload before decoding the payload"
+        assert isinstance(info.value.original_error, ValueError)
+    assert itsdangerous.URLSafeSerializer("secret").loads(token) == [0] * 5001  # stock has no cap
