@@ -829,8 +829,64 @@ pub fn dump_py(
 // ---------------------------------------------------------------------------
 // Loading.
 
-struct PyBuilder<'py> {
+/// Object keys recur across documents (every session has the same few), so
+/// short ASCII keys are kept as ready `str` objects (hash already computed):
+/// a direct-mapped cache, overwritten on collision. Sharing immutable `str`
+/// objects is invisible to Python code (the stock scanner memoizes keys too).
+struct KeyCache {
+    slots: Vec<Option<(u64, Py<PyAny>)>>,
+}
+
+const KEY_CACHE_SLOTS: usize = 1024;
+const KEY_CACHE_MAX_LEN: usize = 40;
+
+static KEY_CACHE: std::sync::Mutex<KeyCache> =
+    std::sync::Mutex::new(KeyCache { slots: Vec::new() });
+
+#[inline]
+fn key_hash(b: &[u8]) -> u64 {
+    // FNV-1a: short keys, no need for more.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in b {
+        h = (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl KeyCache {
+    /// An ASCII key as a `str`, from the cache when possible.
+    unsafe fn get<'py>(
+        &mut self,
+        py: Python<'py>,
+        key: &str,
+    ) -> Result<Bound<'py, PyAny>, Fallback> {
+        if self.slots.is_empty() {
+            self.slots.resize_with(KEY_CACHE_SLOTS, || None);
+        }
+        let h = key_hash(key.as_bytes());
+        let slot = (h as usize) & (KEY_CACHE_SLOTS - 1);
+        if let Some((hh, obj)) = &self.slots[slot] {
+            if *hh == h {
+                if let StrData::L1(b) = str_data(obj.as_ptr())? {
+                    if b == key.as_bytes() {
+                        return Ok(obj.bind(py).clone());
+                    }
+                }
+            }
+        }
+        let s = new_str(py, key, true)?;
+        // Precompute the hash so every dict insert reuses it.
+        if ffi::PyObject_Hash(s.as_ptr()) == -1 {
+            return failed();
+        }
+        self.slots[slot] = Some((h, s.clone().unbind()));
+        Ok(s)
+    }
+}
+
+struct PyBuilder<'py, 'c> {
     py: Python<'py>,
+    keys: Option<std::sync::MutexGuard<'c, KeyCache>>,
     flask_tags: bool,
     /// Items of the arrays under construction, innermost last.
     stack: Vec<Bound<'py, PyAny>>,
@@ -838,7 +894,7 @@ struct PyBuilder<'py> {
     digits: Vec<u8>,
 }
 
-impl<'py> Builder for PyBuilder<'py> {
+impl<'py> Builder for PyBuilder<'py, '_> {
     type Value = Bound<'py, PyAny>;
     type Array = usize;
     type Object = Bound<'py, PyAny>;
@@ -914,7 +970,12 @@ impl<'py> Builder for PyBuilder<'py> {
         // SAFETY: GIL held; PyDict_SetItem doesn't steal. Same semantics as
         // the stock scanner: a repeated key keeps its place, last value wins.
         unsafe {
-            let k = new_str(self.py, key, key_ascii)?;
+            let k = match &mut self.keys {
+                Some(cache) if key_ascii && key.len() <= KEY_CACHE_MAX_LEN => {
+                    cache.get(self.py, key)?
+                }
+                _ => new_str(self.py, key, key_ascii)?,
+            };
             if ffi::PyDict_SetItem(obj.as_ptr(), k.as_ptr(), v.as_ptr()) < 0 {
                 return failed();
             }
@@ -930,7 +991,7 @@ impl<'py> Builder for PyBuilder<'py> {
     }
 }
 
-impl<'py> PyBuilder<'py> {
+impl<'py> PyBuilder<'py, '_> {
     /// `TaggedJSONSerializer.untag` of a freshly built dict whose values are
     /// already untagged.
     fn untag(&mut self, obj: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>, Fallback> {
@@ -1023,8 +1084,12 @@ pub fn load_py<'py>(
     json: &[u8],
     flask_tags: bool,
 ) -> Result<Bound<'py, PyAny>, Fallback> {
+    // Uncontended in practice (the GIL serializes callers); skip the cache
+    // rather than wait if another thread has it.
+    let keys = KEY_CACHE.try_lock().ok();
     let mut b = PyBuilder {
         py,
+        keys,
         flask_tags,
         stack: Vec::new(),
         digits: Vec::new(),
