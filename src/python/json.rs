@@ -171,13 +171,9 @@ fn str_cmp(a: &StrData<'_>, b: &StrData<'_>) -> Ordering {
     }
 }
 
-/// Write a `str` (or subclass: its text) as a JSON string.
-unsafe fn write_pystr(
-    out: &mut Vec<u8>,
-    p: *mut ffi::PyObject,
-    ensure_ascii: bool,
-) -> Result<(), Fallback> {
-    match str_data(p)? {
+/// Write a `str`'s text as a JSON string.
+fn write_str_data(out: &mut Vec<u8>, s: &StrData<'_>, ensure_ascii: bool) -> Result<(), Fallback> {
+    match s {
         StrData::L1(s) => {
             write::write_latin1(out, s, ensure_ascii);
             Ok(())
@@ -185,6 +181,15 @@ unsafe fn write_pystr(
         StrData::U2(s) => write::write_ucs2(out, s, ensure_ascii).map_err(|_| Fallback),
         StrData::U4(s) => write::write_ucs4(out, s, ensure_ascii).map_err(|_| Fallback),
     }
+}
+
+/// Write a `str` (or subclass: its text) as a JSON string.
+unsafe fn write_pystr(
+    out: &mut Vec<u8>,
+    p: *mut ffi::PyObject,
+    ensure_ascii: bool,
+) -> Result<(), Fallback> {
+    write_str_data(out, &str_data(p)?, ensure_ascii)
 }
 
 /// A new `str` from UTF-8 text.
@@ -714,30 +719,28 @@ impl<'py> Dumper<'_, 'py> {
                 pos = 0;
             }
             if self.opts.sort_keys && n > 1 {
-                let mut items: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> =
+                // Owned key and value with the key's text: the key object
+                // outlives its text borrow because both sit in the same entry.
+                let mut items: Vec<(StrData<'_>, Bound<'py, PyAny>, Bound<'py, PyAny>)> =
                     Vec::with_capacity(n as usize);
                 while ffi::PyDict_Next(p, &mut pos, &mut k, &mut v) != 0 {
                     if ffi::PyUnicode_CheckExact(k) == 0 {
                         return Err(Fallback); // Python sorts before converting keys
                     }
                     items.push((
+                        str_data(k)?,
                         Bound::from_borrowed_ptr(py, k),
                         Bound::from_borrowed_ptr(py, v),
                     ));
                 }
-                let mut keyed = Vec::with_capacity(items.len());
-                for (i, (key, _)) in items.iter().enumerate() {
-                    keyed.push((str_data(key.as_ptr())?, i));
-                }
-                keyed.sort_by(|a, b| str_cmp(&a.0, &b.0));
-                let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+                // Keys are distinct, so an unstable sort gives the same order.
+                items.sort_unstable_by(|a, b| str_cmp(&a.0, &b.0));
                 self.out.push(b'{');
-                for (j, &i) in order.iter().enumerate() {
+                for (j, (text, _key, value)) in items.iter().enumerate() {
                     if j > 0 {
                         self.item_sep();
                     }
-                    let (key, value) = &items[i];
-                    write_pystr(self.out, key.as_ptr(), self.opts.ensure_ascii)?;
+                    write_str_data(self.out, text, self.opts.ensure_ascii)?;
                     self.key_sep();
                     self.value(value, depth)?;
                     if ffi::PyDict_Size(p) != n {
