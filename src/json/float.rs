@@ -264,6 +264,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::excessive_precision)] // exact doubles, written out in full
     fn repr_table() {
         let cases: &[(f64, &str)] = &[
             (0.0, "0.0"),

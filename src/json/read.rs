@@ -81,6 +81,10 @@ pub trait Builder {
 
 type Res<T, B> = Result<T, Error<<B as Builder>::Error>>;
 
+/// Where a parsed string's text is: `Some(input range)`, or `None` for the
+/// parser's scratch buffer (after unescaping).
+type Span = Option<(usize, usize)>;
+
 struct Parser<'a> {
     s: &'a [u8],
     pos: usize,
@@ -336,27 +340,25 @@ impl<'a> Parser<'a> {
 
     /// Parse a string body after the opening quote. The text is the input
     /// range when `Some`, else the scratch buffer; plus whether it is ASCII.
-    fn string_raw<E>(&mut self) -> Result<(Option<(usize, usize)>, bool), Error<E>> {
+    fn string_raw<E>(&mut self) -> Result<(Span, bool), Error<E>> {
         let s = self.s;
         let start = self.pos;
         let mut ascii = true;
         let mut i = self.pos;
         // Fast path: no escapes.
-        loop {
-            i = skip_plain(s, i, &mut ascii);
-            while i < s.len() && !STR_STOP[s[i] as usize] {
-                ascii &= s[i] < 0x80;
-                i += 1;
+        i = skip_plain(s, i, &mut ascii);
+        while i < s.len() && !STR_STOP[s[i] as usize] {
+            ascii &= s[i] < 0x80;
+            i += 1;
+        }
+        match s.get(i) {
+            Some(b'"') => {
+                self.pos = i + 1;
+                return Ok((Some((start, i)), ascii));
             }
-            match s.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok((Some((start, i)), ascii));
-                }
-                Some(b'\\') => break,
-                // A raw control character, or the end of input.
-                _ => return Err(Error::Invalid(i)),
-            }
+            Some(b'\\') => {}
+            // A raw control character, or the end of input.
+            _ => return Err(Error::Invalid(i)),
         }
         // Slow path: decode escapes into the scratch buffer.
         self.scratch.clear();
