@@ -29,7 +29,7 @@ from itsdangerous_rs import _core
 
 NI = NotImplemented
 SETTINGS = settings(
-    max_examples=600,
+    max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
