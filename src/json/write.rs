@@ -258,15 +258,26 @@ pub fn write_i64(out: &mut Vec<u8>, v: i64) {
 
 /// Append the decimal form of `v`.
 pub fn write_u64(out: &mut Vec<u8>, mut v: u64) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
     let mut tmp = [0u8; 20];
     let mut k = tmp.len();
-    loop {
+    while v >= 100 {
+        let r = (v % 100) as usize * 2;
+        v /= 100;
+        k -= 2;
+        tmp[k..k + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    }
+    if v >= 10 {
+        let r = v as usize * 2;
+        k -= 2;
+        tmp[k..k + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    } else {
         k -= 1;
-        tmp[k] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        tmp[k] = b'0' + v as u8;
     }
     out.extend_from_slice(&tmp[k..]);
 }
@@ -470,6 +481,11 @@ mod tests {
             out.push(b' ');
         }
         assert_eq!(out, b"0 -1 42 -9223372036854775808 9223372036854775807 ");
+        for v in (0..100_000u64).chain([u64::MAX, 10u64.pow(19), 99, 100, 101, 999, 1000]) {
+            out.clear();
+            write_u64(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes());
+        }
     }
 
     #[test]

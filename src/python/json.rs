@@ -358,13 +358,17 @@ enum Key {
 impl<'py> Dumper<'_, 'py> {
     #[inline]
     fn item_sep(&mut self) {
-        self.out
-            .extend_from_slice(if self.opts.compact { b"," } else { b", " });
+        self.out.push(b',');
+        if !self.opts.compact {
+            self.out.push(b' ');
+        }
     }
     #[inline]
     fn key_sep(&mut self) {
-        self.out
-            .extend_from_slice(if self.opts.compact { b":" } else { b": " });
+        self.out.push(b':');
+        if !self.opts.compact {
+            self.out.push(b' ');
+        }
     }
     /// `{"<tag>": ` of a Flask tag wrapper; the caller closes it with `}`.
     #[inline]
@@ -815,6 +819,7 @@ pub fn dump_py(
     out: &mut Vec<u8>,
 ) -> Result<(), Fallback> {
     let start = out.len();
+    out.reserve(256);
     let mut d = Dumper {
         py: obj.py(),
         opts,
@@ -1125,7 +1130,7 @@ fn json_dumps(
         compact,
         flask_tags,
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(1024);
     match dump_py(obj, &opts, &mut out) {
         Ok(()) => PyBytes::new(py, &out).into_any().unbind(),
         Err(Fallback) => py.NotImplemented(),
