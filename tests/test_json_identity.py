@@ -29,7 +29,7 @@ from itsdangerous_rs import _core
 
 NI = NotImplemented
 SETTINGS = settings(
-    max_examples=1000,
+    max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -323,6 +323,19 @@ def test_loads_specific_cases():
     ]
     for data in reject:
         check_loads(data)
+    # The int digit limit is the interpreter's current one, both ways.
+    import sys
+
+    old_limit = sys.get_int_max_str_digits()
+    try:
+        for limit in (640, 0):
+            sys.set_int_max_str_digits(limit)
+            for data in [b"1" + b"0" * 700, b"-" + b"9" * 5000]:
+                check_loads(data)
+            for obj in [10**700, -(10**5000)]:
+                check_dumps(obj, True, False, False)
+    finally:
+        sys.set_int_max_str_digits(old_limit)
     # Lone surrogates, huge ints and deep nesting: Python accepts, Rust falls back.
     for data in [b'"\\ud800"', b"9" * 4301, b"[" * 300 + b"]" * 300]:
         assert _core.json_loads(data, False) is NI

@@ -6,12 +6,12 @@
 //! `-4 <= e < 16`, scientific otherwise, always keeping a `.0` on integral
 //! positional values and a sign plus at least two digits on the exponent.
 //!
-//! The shortest round-trip digits come from Rust's own `{:e}` formatting
-//! (Grisu with an exact Dragon fallback): like David Gay's `dtoa` mode 0 used
-//! by CPython, the shortest string that reads back to the same double and,
-//! among several, the closest one. They differ only on exact ties (the double
-//! lies exactly halfway between two shortest candidates): Rust rounds up,
-//! CPython to the even digit, so ties are detected exactly and adjusted.
+//! The shortest round-trip digits come from Ryu: like David Gay's `dtoa`
+//! mode 0 used by CPython, the shortest string that reads back to the same
+//! double and, among several, the closest one, with exact ties (the double
+//! lies exactly halfway between two shortest candidates) going to the even
+//! digit. The tie rule is also enforced here independently of the digit
+//! source (Rust's own `{:e}` rounds such ties up), so it can't drift.
 
 use std::fmt::Write as _;
 
@@ -35,44 +35,58 @@ impl std::fmt::Write for StackBuf {
 }
 
 /// Shortest round-trip decimal digits of a finite, non-negative `v`, with the
-/// decimal exponent of the first digit. `digits` has no leading zeros except
-/// for zero itself (`"0"`, exponent 0).
+/// decimal exponent of the first digit. `digits` has no leading or trailing
+/// zeros except for zero itself (`"0"`, exponent 0).
 fn shortest_digits(v: f64, digits: &mut [u8; 24]) -> (usize, i32) {
-    let mut sb = StackBuf {
-        buf: [0; 40],
-        len: 0,
-    };
-    // `{:e}` of a finite f64 is at most 17 digits + '.' + 'e' + sign + 3 digits.
-    if write!(sb, "{:e}", v).is_err() {
-        // Unreachable for finite doubles; keep a sane answer rather than panic.
-        digits[0] = b'0';
-        return (1, 0);
-    }
-    let s = &sb.buf[..sb.len];
-    let mut n = 0usize;
+    let mut buf = ryu::Buffer::new();
+    // Ryu prints e.g. `9.99`, `1e16`, `1.5e300`, `0.0001`, `1e-7`, `0.0`:
+    // read back its digits and where the decimal point goes.
+    let s = buf.format_finite(v).as_bytes();
+    let mut n = 0usize; // digits kept
+    let mut int_len: i32 = 0; // mantissa digits before the '.'
+    let mut seen_point = false;
+    let mut leading = 0i32; // leading zeros dropped
     let mut i = 0usize;
-    while i < s.len() && s[i] != b'e' {
-        if s[i].is_ascii_digit() && n < digits.len() {
-            digits[n] = s[i];
-            n += 1;
+    while i < s.len() && s[i] != b'e' && s[i] != b'E' {
+        let c = s[i];
+        if c == b'.' {
+            seen_point = true;
+        } else if c.is_ascii_digit() {
+            if !seen_point {
+                int_len += 1;
+            }
+            if n == 0 && c == b'0' {
+                leading += 1;
+            } else if n < digits.len() {
+                digits[n] = c;
+                n += 1;
+            }
         }
         i += 1;
     }
     let mut exp: i32 = 0;
-    let mut neg = false;
-    i += 1; // skip 'e'
-    if i < s.len() && s[i] == b'-' {
-        neg = true;
-        i += 1;
+    if i < s.len() {
+        i += 1; // 'e'
+        let neg = s.get(i) == Some(&b'-');
+        if neg || s.get(i) == Some(&b'+') {
+            i += 1;
+        }
+        while i < s.len() {
+            exp = exp * 10 + i32::from(s[i].wrapping_sub(b'0'));
+            i += 1;
+        }
+        if neg {
+            exp = -exp;
+        }
     }
-    while i < s.len() {
-        exp = exp * 10 + i32::from(s[i] - b'0');
-        i += 1;
+    while n > 1 && digits[n - 1] == b'0' {
+        n -= 1;
     }
-    if neg {
-        exp = -exp;
+    if n == 0 {
+        digits[0] = b'0';
+        return (1, 0);
     }
-    (n, exp)
+    (n, int_len - 1 - leading + exp)
 }
 
 /// `odd · 2^pow == v` exactly, for `v = m · 2^e` with `m` odd (given).
@@ -264,6 +278,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::excessive_precision)] // exact doubles, written out in full
     fn repr_table() {
         let cases: &[(f64, &str)] = &[
             (0.0, "0.0"),

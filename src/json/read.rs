@@ -81,6 +81,10 @@ pub trait Builder {
 
 type Res<T, B> = Result<T, Error<<B as Builder>::Error>>;
 
+/// Where a parsed string's text is: `Some(input range)`, or `None` for the
+/// parser's scratch buffer (after unescaping).
+type Span = Option<(usize, usize)>;
+
 struct Parser<'a> {
     s: &'a [u8],
     pos: usize,
@@ -114,6 +118,46 @@ static STR_STOP: [bool; 256] = {
     t[b'\\' as usize] = true;
     t
 };
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Skip string bytes that need no attention, 8 at a time: stops before a
+/// word holding `"`, `\` or a control byte (the byte loop then finds it).
+/// Clears `ascii` if a skipped byte is >= 0x80.
+#[inline]
+fn skip_plain(s: &[u8], mut i: usize, ascii: &mut bool) -> usize {
+    while let Some(chunk) = s.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(a);
+        let quote = w ^ (LO * u64::from(b'"'));
+        let bslash = w ^ (LO * u64::from(b'\\'));
+        // Exact "some byte is zero" / "some byte is < 0x20" tests.
+        let hit = (quote.wrapping_sub(LO) & !quote)
+            | (bslash.wrapping_sub(LO) & !bslash)
+            | (w.wrapping_sub(LO * 0x20) & !w);
+        if hit & HI != 0 {
+            break;
+        }
+        *ascii &= w & HI == 0;
+        i += 8;
+    }
+    i
+}
+
+/// Text of a string body: ASCII was checked byte by byte while scanning;
+/// anything else is validated here (Python only ever sees decoded `str`).
+#[inline]
+fn as_text(bytes: &[u8], ascii: bool) -> Option<&str> {
+    if ascii {
+        debug_assert!(bytes.is_ascii());
+        // SAFETY: every byte is < 0x80, so this is valid UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+    } else {
+        std::str::from_utf8(bytes).ok()
+    }
+}
 
 impl<'a> Parser<'a> {
     #[inline]
@@ -165,9 +209,21 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn digits(&mut self) -> usize {
+    /// Scan digits from `self.pos`, folding the first 19 into `mant`
+    /// (`*exact` is cleared when more digits follow). Returns the count.
+    #[inline]
+    fn digits_into(&mut self, mant: &mut u64, exact: &mut bool) -> usize {
         let start = self.pos;
-        while self.pos < self.s.len() && self.s[self.pos].is_ascii_digit() {
+        while let Some(&c) = self.s.get(self.pos) {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            if *mant < 1_000_000_000_000_000_000 {
+                // At most 19 digits: no overflow.
+                *mant = *mant * 10 + u64::from(c - b'0');
+            } else {
+                *exact = false;
+            }
             self.pos += 1;
         }
         self.pos - start
@@ -179,56 +235,93 @@ impl<'a> Parser<'a> {
         if neg {
             self.pos += 1;
         }
+        // Significant digits (integer and fraction) as an integer, while exact.
+        let mut mant: u64 = 0;
+        let mut exact = true;
         match self.peek() {
             Some(b'1'..=b'9') => {
-                self.digits();
+                self.digits_into(&mut mant, &mut exact);
             }
             Some(b'0') => self.pos += 1,
             _ => return Err(Error::Invalid(start)),
         }
-        let int_end = self.pos;
+        let int_digits = self.pos - start - usize::from(neg);
         let mut is_float = false;
+        let mut frac_digits = 0usize;
         if self.peek() == Some(b'.') && self.s.get(self.pos + 1).is_some_and(u8::is_ascii_digit) {
             self.pos += 1;
-            self.digits();
+            frac_digits = self.digits_into(&mut mant, &mut exact);
             is_float = true;
         }
+        let mut exp: i64 = 0;
         if matches!(self.peek(), Some(b'e' | b'E')) {
             let save = self.pos;
             self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
+            let exp_neg = match self.peek() {
+                Some(b'-') => {
+                    self.pos += 1;
+                    true
+                }
+                Some(b'+') => {
+                    self.pos += 1;
+                    false
+                }
+                _ => false,
+            };
+            let exp_start = self.pos;
+            while let Some(&c) = self.s.get(self.pos) {
+                if !c.is_ascii_digit() {
+                    break;
+                }
+                exp = (exp * 10 + i64::from(c - b'0')).min(1_000_000_000);
                 self.pos += 1;
             }
-            if self.digits() > 0 {
+            if self.pos > exp_start {
                 is_float = true;
+                if exp_neg {
+                    exp = -exp;
+                }
             } else {
                 // Not an exponent after all; what follows will be rejected.
                 self.pos = save;
             }
         }
-        // The slice is ASCII by construction.
-        let text =
-            std::str::from_utf8(&self.s[start..self.pos]).map_err(|_| Error::Invalid(start))?;
         if is_float {
+            // Clinger's fast path: an exact mantissa below 2^53 scaled by an
+            // exact power of ten is one correctly rounded operation, the
+            // same double as a full correctly rounded parse.
+            const POW10: [f64; 23] = [
+                1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+            ];
+            let e10 = exp - frac_digits as i64;
+            if exact && mant < (1u64 << 53) && (-22..=22).contains(&e10) {
+                let m = mant as f64;
+                let v = if e10 >= 0 {
+                    m * POW10[e10 as usize]
+                } else {
+                    m / POW10[(-e10) as usize]
+                };
+                return b.float(if neg { -v } else { v }).map_err(Error::Builder);
+            }
+            // Sign, digits, '.', 'e', '+': ASCII by construction.
+            let text = as_text(&self.s[start..self.pos], true).ok_or(Error::Invalid(start))?;
             let v: f64 = text.parse().map_err(|_| Error::Invalid(start))?;
             return b.float(v).map_err(Error::Builder);
         }
-        let ndigits = int_end - start - usize::from(neg);
-        if ndigits <= 18 {
-            // Fits in i64 whatever the digits.
-            let mut v: i64 = 0;
-            for &d in &self.s[start + usize::from(neg)..int_end] {
-                v = v * 10 + i64::from(d - b'0');
+        if exact {
+            if !neg && mant <= i64::MAX as u64 {
+                return b.int(mant as i64).map_err(Error::Builder);
             }
-            return b.int(if neg { -v } else { v }).map_err(Error::Builder);
+            if neg && mant <= 1u64 << 63 {
+                return b.int((mant as i64).wrapping_neg()).map_err(Error::Builder);
+            }
         }
-        if ndigits > MAX_INT_DIGITS {
+        if int_digits > MAX_INT_DIGITS {
             return Err(Error::Unsupported(start));
         }
-        match text.parse::<i64>() {
-            Ok(v) => b.int(v).map_err(Error::Builder),
-            Err(_) => b.big_int(text).map_err(Error::Builder),
-        }
+        let text = as_text(&self.s[start..self.pos], true).ok_or(Error::Invalid(start))?;
+        b.big_int(text).map_err(Error::Builder)
     }
 
     /// Parse a string body after the opening quote and return it with
@@ -241,38 +334,38 @@ impl<'a> Parser<'a> {
         };
         // Input was validated as UTF-8, quotes and backslashes are char
         // boundaries, and escapes were decoded to whole characters.
-        let text = std::str::from_utf8(bytes).map_err(|_| Error::Invalid(self.pos))?;
+        let text = as_text(bytes, ascii).ok_or(Error::Invalid(self.pos))?;
         Ok((text, ascii))
     }
 
     /// Parse a string body after the opening quote. The text is the input
     /// range when `Some`, else the scratch buffer; plus whether it is ASCII.
-    fn string_raw<E>(&mut self) -> Result<(Option<(usize, usize)>, bool), Error<E>> {
+    fn string_raw<E>(&mut self) -> Result<(Span, bool), Error<E>> {
         let s = self.s;
         let start = self.pos;
         let mut ascii = true;
         let mut i = self.pos;
         // Fast path: no escapes.
-        loop {
-            while i < s.len() && !STR_STOP[s[i] as usize] {
-                ascii &= s[i] < 0x80;
-                i += 1;
+        i = skip_plain(s, i, &mut ascii);
+        while i < s.len() && !STR_STOP[s[i] as usize] {
+            ascii &= s[i] < 0x80;
+            i += 1;
+        }
+        match s.get(i) {
+            Some(b'"') => {
+                self.pos = i + 1;
+                return Ok((Some((start, i)), ascii));
             }
-            match s.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok((Some((start, i)), ascii));
-                }
-                Some(b'\\') => break,
-                // A raw control character, or the end of input.
-                _ => return Err(Error::Invalid(i)),
-            }
+            Some(b'\\') => {}
+            // A raw control character, or the end of input.
+            _ => return Err(Error::Invalid(i)),
         }
         // Slow path: decode escapes into the scratch buffer.
         self.scratch.clear();
         self.scratch.extend_from_slice(&s[start..i]);
         loop {
             let run = i;
+            i = skip_plain(s, i, &mut ascii);
             while i < s.len() && !STR_STOP[s[i] as usize] {
                 ascii &= s[i] < 0x80;
                 i += 1;
@@ -404,7 +497,7 @@ impl<'a> Parser<'a> {
                 Some((a, b)) => &input[a..b],
                 None => &key_buf[..],
             };
-            let key = std::str::from_utf8(key_bytes).map_err(|_| Error::Invalid(open))?;
+            let key = as_text(key_bytes, key_ascii).ok_or(Error::Invalid(open))?;
             b.object_insert(&mut obj, key, key_ascii, v)
                 .map_err(Error::Builder)?;
             self.skip_ws();
@@ -431,10 +524,9 @@ fn hex4(s: &[u8], at: usize) -> Option<u32> {
 
 /// Parse a whole document like `json.loads(input.decode("utf-8"))`.
 pub fn parse<B: Builder>(input: &[u8], b: &mut B) -> Res<B::Value, B> {
-    // Python decodes bytes to str before json ever sees them.
-    if let Err(e) = std::str::from_utf8(input) {
-        return Err(Error::Invalid(e.valid_up_to()));
-    }
+    // Python decodes bytes to str before json ever sees them, so invalid
+    // UTF-8 must be rejected: bytes >= 0x80 are only legal inside strings,
+    // which are validated one by one; elsewhere the grammar rejects them.
     if input.starts_with("\u{feff}".as_bytes()) {
         return Err(Error::Invalid(0));
     }
@@ -714,6 +806,74 @@ mod tests {
         // Very deep garbage must not blow the stack either.
         let very_deep = "[".repeat(1_000_000);
         unsupported(&very_deep);
+    }
+
+    #[test]
+    fn numbers_match_std_parse() {
+        // The in-line number scanner (fast paths included) must give exactly
+        // what a full correctly rounded parse gives.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..200_000 {
+            let r = next();
+            let int_len = 1 + (r % 22) as usize;
+            let frac_len = ((r >> 8) % 20) as usize;
+            let mut s = String::new();
+            if r & (1 << 20) != 0 {
+                s.push('-');
+            }
+            let d = next();
+            for i in 0..int_len {
+                let digit = ((d >> (i % 16 * 4)) % 10) as u8;
+                s.push(char::from(if i == 0 && int_len > 1 {
+                    b'1' + digit % 9
+                } else {
+                    b'0' + digit
+                }));
+            }
+            if frac_len > 0 {
+                s.push('.');
+                let d = next();
+                for i in 0..frac_len {
+                    s.push(char::from(b'0' + ((d >> (i % 16 * 4)) % 10) as u8));
+                }
+            }
+            if r & (1 << 21) != 0 {
+                s.push_str(&format!("e{}", ((r >> 24) % 700) as i64 - 350));
+            }
+            match ok(&s) {
+                Value::Float(v) => {
+                    let want: f64 = s.parse().unwrap();
+                    assert_eq!(v.to_bits(), want.to_bits(), "{s}");
+                }
+                Value::Int(v) => assert_eq!(i128::from(v), s.parse::<i128>().unwrap(), "{s}"),
+                Value::BigInt(t) => {
+                    assert_eq!(t, s);
+                    let n = s.parse::<i128>().unwrap();
+                    assert!(n > i128::from(i64::MAX) || n < i128::from(i64::MIN), "{s}");
+                }
+                other => panic!("{s}: {other:?}"),
+            }
+        }
+        assert_eq!(ok("-0"), Value::Int(0));
+        assert_eq!(
+            ok("-9223372036854775809"),
+            Value::BigInt("-9223372036854775809".into())
+        );
+        assert_eq!(
+            ok("18446744073709551616"),
+            Value::BigInt("18446744073709551616".into())
+        );
+        assert_eq!(ok("0.1"), Value::Float(0.1));
+        assert_eq!(ok("9007199254740993.0"), Value::Float(9007199254740992.0));
+        assert_eq!(ok("1.7976931348623157e308"), Value::Float(f64::MAX));
+        assert_eq!(ok("4.9e-324"), Value::Float(5e-324));
+        assert_eq!(ok("1e-99999999999999999999"), Value::Float(0.0));
     }
 
     #[test]

@@ -91,12 +91,49 @@ fn push_utf8_cp(out: &mut Vec<u8>, c: u32) -> Result<(), LoneSurrogate> {
     }
 }
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Advance `i` over whole 8-byte words that need no escaping: no `"`, `\`,
+/// control byte, nor (when `stop_del`) 0x7f, nor (when `stop_high`) a byte
+/// >= 0x80. Stops at the first word that might; the caller goes byte-wise.
+#[inline]
+fn skip_clean(s: &[u8], mut i: usize, stop_del: bool, stop_high: bool) -> usize {
+    while let Some(chunk) = s.get(i..i + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(a);
+        let quote = w ^ (LO * u64::from(b'"'));
+        let bslash = w ^ (LO * u64::from(b'\\'));
+        let del = w ^ (LO * 0x7f);
+        // Exact "some byte is zero" / "some byte is < 0x20" tests.
+        let mut hit = (quote.wrapping_sub(LO) & !quote)
+            | (bslash.wrapping_sub(LO) & !bslash)
+            | (w.wrapping_sub(LO * 0x20) & !w);
+        if stop_del {
+            hit |= del.wrapping_sub(LO) & !del;
+        }
+        if stop_high {
+            hit |= w;
+        }
+        if hit & HI != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i
+}
+
 /// Copy an ASCII/UTF-8 byte run, escaping bytes per `table`; bytes >= 0x80
 /// are copied. Returns nothing: the fast inner loop of every writer.
 #[inline]
 fn write_bytes_escaped(out: &mut Vec<u8>, s: &[u8], table: &[u8; 128]) {
+    let stop_del = table[0x7f] != 0;
     let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
+    let mut i = 0;
+    loop {
+        i = skip_clean(s, i, stop_del, false);
+        let Some(&b) = s.get(i) else { break };
         if b < 0x80 {
             let e = table[b as usize];
             if e != 0 {
@@ -105,6 +142,7 @@ fn write_bytes_escaped(out: &mut Vec<u8>, s: &[u8], table: &[u8; 128]) {
                 start = i + 1;
             }
         }
+        i += 1;
     }
     out.extend_from_slice(&s[start..]);
 }
@@ -146,7 +184,10 @@ pub fn write_latin1(out: &mut Vec<u8>, s: &[u8], ensure_ascii: bool) {
     out.push(b'"');
     let table = if ensure_ascii { &ESC_ASCII } else { &ESC_UTF8 };
     let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
+    let mut i = 0;
+    loop {
+        i = skip_clean(s, i, ensure_ascii, true);
+        let Some(&b) = s.get(i) else { break };
         if b < 0x80 {
             let e = table[b as usize];
             if e != 0 {
@@ -163,6 +204,7 @@ pub fn write_latin1(out: &mut Vec<u8>, s: &[u8], ensure_ascii: bool) {
             }
             start = i + 1;
         }
+        i += 1;
     }
     out.extend_from_slice(&s[start..]);
     out.push(b'"');
@@ -216,15 +258,26 @@ pub fn write_i64(out: &mut Vec<u8>, v: i64) {
 
 /// Append the decimal form of `v`.
 pub fn write_u64(out: &mut Vec<u8>, mut v: u64) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
     let mut tmp = [0u8; 20];
     let mut k = tmp.len();
-    loop {
+    while v >= 100 {
+        let r = (v % 100) as usize * 2;
+        v /= 100;
+        k -= 2;
+        tmp[k..k + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    }
+    if v >= 10 {
+        let r = v as usize * 2;
+        k -= 2;
+        tmp[k..k + 2].copy_from_slice(&PAIRS[r..r + 2]);
+    } else {
         k -= 1;
-        tmp[k] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        tmp[k] = b'0' + v as u8;
     }
     out.extend_from_slice(&tmp[k..]);
 }
@@ -376,6 +429,51 @@ mod tests {
     }
 
     #[test]
+    fn long_strings_match_bytewise() {
+        // Escapes at every offset relative to the 8-byte words.
+        for special in ["\"", "\\", "\n", "\u{1f}", "\u{7f}", "é", "\u{ff}", "😀"] {
+            for pos in 0..20 {
+                let mut text = "abcdefghijklmnopqrstuvwxyz".to_owned();
+                text.insert_str(pos, special);
+                for ascii in [true, false] {
+                    let got = s(&text, ascii);
+                    let mut want = String::from("\"");
+                    for ch in text.chars() {
+                        match ch {
+                            '"' => want.push_str("\\\""),
+                            '\\' => want.push_str("\\\\"),
+                            '\n' => want.push_str("\\n"),
+                            c if (c as u32) < 0x20 => {
+                                want.push_str(&format!("\\u{:04x}", c as u32))
+                            }
+                            c if ascii && c as u32 >= 0x7f && (c as u32) < 0x10000 => {
+                                want.push_str(&format!("\\u{:04x}", c as u32))
+                            }
+                            c if ascii && c as u32 >= 0x10000 => {
+                                let v = c as u32 - 0x10000;
+                                want.push_str(&format!(
+                                    "\\u{:04x}\\u{:04x}",
+                                    0xd800 + (v >> 10),
+                                    0xdc00 + (v & 0x3ff)
+                                ))
+                            }
+                            c => want.push(c),
+                        }
+                    }
+                    want.push('"');
+                    assert_eq!(got, want, "{text:?} ascii={ascii}");
+                    if text.chars().all(|c| (c as u32) < 0x100) {
+                        let latin: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+                        let mut out = Vec::new();
+                        write_latin1(&mut out, &latin, ascii);
+                        assert_eq!(String::from_utf8(out).unwrap(), want, "latin1 {text:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn ints() {
         let mut out = Vec::new();
         for v in [0i64, -1, 42, i64::MIN, i64::MAX] {
@@ -383,6 +481,11 @@ mod tests {
             out.push(b' ');
         }
         assert_eq!(out, b"0 -1 42 -9223372036854775808 9223372036854775807 ");
+        for v in (0..100_000u64).chain([u64::MAX, 10u64.pow(19), 99, 100, 101, 999, 1000]) {
+            out.clear();
+            write_u64(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes());
+        }
     }
 
     #[test]

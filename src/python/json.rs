@@ -171,13 +171,9 @@ fn str_cmp(a: &StrData<'_>, b: &StrData<'_>) -> Ordering {
     }
 }
 
-/// Write a `str` (or subclass: its text) as a JSON string.
-unsafe fn write_pystr(
-    out: &mut Vec<u8>,
-    p: *mut ffi::PyObject,
-    ensure_ascii: bool,
-) -> Result<(), Fallback> {
-    match str_data(p)? {
+/// Write a `str`'s text as a JSON string.
+fn write_str_data(out: &mut Vec<u8>, s: &StrData<'_>, ensure_ascii: bool) -> Result<(), Fallback> {
+    match s {
         StrData::L1(s) => {
             write::write_latin1(out, s, ensure_ascii);
             Ok(())
@@ -185,6 +181,15 @@ unsafe fn write_pystr(
         StrData::U2(s) => write::write_ucs2(out, s, ensure_ascii).map_err(|_| Fallback),
         StrData::U4(s) => write::write_ucs4(out, s, ensure_ascii).map_err(|_| Fallback),
     }
+}
+
+/// Write a `str` (or subclass: its text) as a JSON string.
+unsafe fn write_pystr(
+    out: &mut Vec<u8>,
+    p: *mut ffi::PyObject,
+    ensure_ascii: bool,
+) -> Result<(), Fallback> {
+    write_str_data(out, &str_data(p)?, ensure_ascii)
 }
 
 /// A new `str` from UTF-8 text.
@@ -353,13 +358,17 @@ enum Key {
 impl<'py> Dumper<'_, 'py> {
     #[inline]
     fn item_sep(&mut self) {
-        self.out
-            .extend_from_slice(if self.opts.compact { b"," } else { b", " });
+        self.out.push(b',');
+        if !self.opts.compact {
+            self.out.push(b' ');
+        }
     }
     #[inline]
     fn key_sep(&mut self) {
-        self.out
-            .extend_from_slice(if self.opts.compact { b":" } else { b": " });
+        self.out.push(b':');
+        if !self.opts.compact {
+            self.out.push(b' ');
+        }
     }
     /// `{"<tag>": ` of a Flask tag wrapper; the caller closes it with `}`.
     #[inline]
@@ -714,30 +723,28 @@ impl<'py> Dumper<'_, 'py> {
                 pos = 0;
             }
             if self.opts.sort_keys && n > 1 {
-                let mut items: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> =
+                // Owned key and value with the key's text: the key object
+                // outlives its text borrow because both sit in the same entry.
+                let mut items: Vec<(StrData<'_>, Bound<'py, PyAny>, Bound<'py, PyAny>)> =
                     Vec::with_capacity(n as usize);
                 while ffi::PyDict_Next(p, &mut pos, &mut k, &mut v) != 0 {
                     if ffi::PyUnicode_CheckExact(k) == 0 {
                         return Err(Fallback); // Python sorts before converting keys
                     }
                     items.push((
+                        str_data(k)?,
                         Bound::from_borrowed_ptr(py, k),
                         Bound::from_borrowed_ptr(py, v),
                     ));
                 }
-                let mut keyed = Vec::with_capacity(items.len());
-                for (i, (key, _)) in items.iter().enumerate() {
-                    keyed.push((str_data(key.as_ptr())?, i));
-                }
-                keyed.sort_by(|a, b| str_cmp(&a.0, &b.0));
-                let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+                // Keys are distinct, so an unstable sort gives the same order.
+                items.sort_unstable_by(|a, b| str_cmp(&a.0, &b.0));
                 self.out.push(b'{');
-                for (j, &i) in order.iter().enumerate() {
+                for (j, (text, _key, value)) in items.iter().enumerate() {
                     if j > 0 {
                         self.item_sep();
                     }
-                    let (key, value) = &items[i];
-                    write_pystr(self.out, key.as_ptr(), self.opts.ensure_ascii)?;
+                    write_str_data(self.out, text, self.opts.ensure_ascii)?;
                     self.key_sep();
                     self.value(value, depth)?;
                     if ffi::PyDict_Size(p) != n {
@@ -812,6 +819,7 @@ pub fn dump_py(
     out: &mut Vec<u8>,
 ) -> Result<(), Fallback> {
     let start = out.len();
+    out.reserve(256);
     let mut d = Dumper {
         py: obj.py(),
         opts,
@@ -829,8 +837,64 @@ pub fn dump_py(
 // ---------------------------------------------------------------------------
 // Loading.
 
-struct PyBuilder<'py> {
+/// Object keys recur across documents (every session has the same few), so
+/// short ASCII keys are kept as ready `str` objects (hash already computed):
+/// a direct-mapped cache, overwritten on collision. Sharing immutable `str`
+/// objects is invisible to Python code (the stock scanner memoizes keys too).
+struct KeyCache {
+    slots: Vec<Option<(u64, Py<PyAny>)>>,
+}
+
+const KEY_CACHE_SLOTS: usize = 1024;
+const KEY_CACHE_MAX_LEN: usize = 40;
+
+static KEY_CACHE: std::sync::Mutex<KeyCache> =
+    std::sync::Mutex::new(KeyCache { slots: Vec::new() });
+
+#[inline]
+fn key_hash(b: &[u8]) -> u64 {
+    // FNV-1a: short keys, no need for more.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in b {
+        h = (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl KeyCache {
+    /// An ASCII key as a `str`, from the cache when possible.
+    unsafe fn get<'py>(
+        &mut self,
+        py: Python<'py>,
+        key: &str,
+    ) -> Result<Bound<'py, PyAny>, Fallback> {
+        if self.slots.is_empty() {
+            self.slots.resize_with(KEY_CACHE_SLOTS, || None);
+        }
+        let h = key_hash(key.as_bytes());
+        let slot = (h as usize) & (KEY_CACHE_SLOTS - 1);
+        if let Some((hh, obj)) = &self.slots[slot] {
+            if *hh == h {
+                if let StrData::L1(b) = str_data(obj.as_ptr())? {
+                    if b == key.as_bytes() {
+                        return Ok(obj.bind(py).clone());
+                    }
+                }
+            }
+        }
+        let s = new_str(py, key, true)?;
+        // Precompute the hash so every dict insert reuses it.
+        if ffi::PyObject_Hash(s.as_ptr()) == -1 {
+            return failed();
+        }
+        self.slots[slot] = Some((h, s.clone().unbind()));
+        Ok(s)
+    }
+}
+
+struct PyBuilder<'py, 'c> {
     py: Python<'py>,
+    keys: Option<std::sync::MutexGuard<'c, KeyCache>>,
     flask_tags: bool,
     /// Items of the arrays under construction, innermost last.
     stack: Vec<Bound<'py, PyAny>>,
@@ -838,7 +902,7 @@ struct PyBuilder<'py> {
     digits: Vec<u8>,
 }
 
-impl<'py> Builder for PyBuilder<'py> {
+impl<'py> Builder for PyBuilder<'py, '_> {
     type Value = Bound<'py, PyAny>;
     type Array = usize;
     type Object = Bound<'py, PyAny>;
@@ -914,7 +978,12 @@ impl<'py> Builder for PyBuilder<'py> {
         // SAFETY: GIL held; PyDict_SetItem doesn't steal. Same semantics as
         // the stock scanner: a repeated key keeps its place, last value wins.
         unsafe {
-            let k = new_str(self.py, key, key_ascii)?;
+            let k = match &mut self.keys {
+                Some(cache) if key_ascii && key.len() <= KEY_CACHE_MAX_LEN => {
+                    cache.get(self.py, key)?
+                }
+                _ => new_str(self.py, key, key_ascii)?,
+            };
             if ffi::PyDict_SetItem(obj.as_ptr(), k.as_ptr(), v.as_ptr()) < 0 {
                 return failed();
             }
@@ -930,7 +999,7 @@ impl<'py> Builder for PyBuilder<'py> {
     }
 }
 
-impl<'py> PyBuilder<'py> {
+impl<'py> PyBuilder<'py, '_> {
     /// `TaggedJSONSerializer.untag` of a freshly built dict whose values are
     /// already untagged.
     fn untag(&mut self, obj: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>, Fallback> {
@@ -1023,8 +1092,12 @@ pub fn load_py<'py>(
     json: &[u8],
     flask_tags: bool,
 ) -> Result<Bound<'py, PyAny>, Fallback> {
+    // Uncontended in practice (the GIL serializes callers); skip the cache
+    // rather than wait if another thread has it.
+    let keys = KEY_CACHE.try_lock().ok();
     let mut b = PyBuilder {
         py,
+        keys,
         flask_tags,
         stack: Vec::new(),
         digits: Vec::new(),
@@ -1057,7 +1130,7 @@ fn json_dumps(
         compact,
         flask_tags,
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(1024);
     match dump_py(obj, &opts, &mut out) {
         Ok(()) => PyBytes::new(py, &out).into_any().unbind(),
         Err(Fallback) => py.NotImplemented(),
