@@ -123,6 +123,8 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
     def __init__(self) -> None:
         self._engines: dict[t.Any, t.Any] = {}
         self._cookie_suffixes: dict[t.Any, str] = {}
+        # (inputs the last decision depended on..., engine); see _fast_engine.
+        self._last_decision: tuple[t.Any, ...] | None = None
 
     def _signing_keys(self, app: Flask) -> list[t.Any] | None:
         if not app.secret_key:
@@ -150,7 +152,42 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         )
 
     def _fast_engine(self, app: Flask) -> t.Any:
-        """The Rust engine for this app's session, or None to run stock code."""
+        """The Rust engine for this app's session, or None to run stock code.
+
+        Called twice per request, so the last decision is kept with what it
+        depended on and reused while those are the same objects (and the
+        fallbacks compare equal, in case the list was changed in place).
+        """
+        serializer = self.serializer
+        provider = app.json
+        secret_key = app.secret_key
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        last = self._last_decision
+        if (
+            last is not None
+            and last[0] is app
+            and last[1] is secret_key
+            and last[2] == fallbacks
+            and last[3] is serializer
+            and last[4] is provider
+            and last[5] is self.salt
+            and last[6] is self.key_derivation
+            and last[7] is self.digest_method
+            and len(serializer.order) == len(_DEFAULT_TAGS)
+            and len(serializer.tags) == 6
+            and provider.sort_keys is True
+            and provider.ensure_ascii is True
+        ):
+            return last[8]
+        engine = self._decide_fast_engine(app)
+        snapshot = list(fallbacks) if isinstance(fallbacks, list) else fallbacks
+        self._last_decision = (
+            app, secret_key, snapshot, serializer, provider,
+            self.salt, self.key_derivation, self.digest_method, engine,
+        )
+        return engine
+
+    def _decide_fast_engine(self, app: Flask) -> t.Any:
         if (
             type(self).get_signing_serializer is not SecureCookieSessionInterface.get_signing_serializer
             or not _json_is_default(app)
