@@ -241,3 +241,14 @@ def test_vary_header_identical(frozen_clock, vary, action):
         return client.get(f"/{action}").headers.to_wsgi_list()
 
     assert run(OurInterface()) == run(StockInterface())
+
+
+def test_key_rotation_at_runtime_is_followed(frozen_clock):
+    """Changing SECRET_KEY or the fallbacks (even in place) takes effect at once."""
+    app = make_app(OurInterface(), secret="one", fallbacks=[])
+    cookie_one = cookie_of(save(app, {"a": 1}))
+    app.secret_key = "two"
+    assert open_(app, cookie_one) == {}
+    app.config["SECRET_KEY_FALLBACKS"].append("one")  # in place
+    assert open_(app, cookie_one)["a"] == 1
+    assert cookie_of(save(app, {"a": 1})) == cookie_of(save(make_app(StockInterface(), secret="two"), {"a": 1}))
