@@ -3,9 +3,11 @@
 
 use pyo3::prelude::*;
 
+mod compress;
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let _ = m;
+    compress::register(m)?;
     Ok(())
 }
