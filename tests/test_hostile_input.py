@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import json
 import math
 import time
 import zlib
@@ -418,6 +419,36 @@ def test_signed_near_json(doc):
     for name, token in signed_tokens(doc):
         assert_same_everywhere(token, "signed-json", names=[name])
     assert_same_session(flask_sign(b64(doc)), "flask-signed-json")
+
+
+DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Xyz", "mon"]
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Foo", "feb"]
+HTTP_DATES = st.builds(
+    "{}, {:02d} {} {:04d} {:02d}:{:02d}:{:02d} {}".format,
+    st.sampled_from(DAYS),
+    st.integers(0, 39),
+    st.sampled_from(MONTHS),
+    st.sampled_from([0, 1, 69, 70, 99, 100, 1900, 1970, 2000, 2023, 2024, 2100, 9999]) | st.integers(0, 9999),
+    st.integers(0, 29),
+    st.integers(0, 69),
+    st.integers(0, 69),
+    st.sampled_from(["GMT", "UTC", "+0000", "gmt", ""]),
+)
+
+
+@HYPOTHESIS
+@given(
+    st.one_of(
+        HTTP_DATES.map(lambda d: ("d", d)),
+        st.text(alphabet="0123456789abcdefABCDEF-{}urn:", max_size=45).map(lambda u: ("u", u)),
+        st.text(alphabet="ABCDabcd0123+/=-_ \n!", max_size=24).map(lambda b: ("b", b)),
+    )
+)
+def test_signed_flask_tag_values(tagged):
+    """Near-valid tag values: dates (Rust fast path vs werkzeug.parse_date), UUIDs, base64."""
+    tag, text = tagged
+    doc = json.dumps({"x": {" " + tag: text}}, separators=(",", ":")).encode()
+    assert_same_session(flask_sign(b64(doc)), "flask-tag-values")
 
 
 # --- timestamps ---------------------------------------------------------------
