@@ -37,6 +37,7 @@ from werkzeug.sansio.response import Response as _SansIOResponse
 from . import _core
 from . import _engine
 from .serializer import _inflate_limit_error
+from .serializer import _URL_SAFE_PAYLOAD_METHODS
 from .serializer import URLSafeTimedSerializer
 
 if t.TYPE_CHECKING:
@@ -52,7 +53,8 @@ _STOCK_COOKIES = _SansIORequest.__dict__["cookies"]
 _STOCK_SET_COOKIE = _SansIOResponse.set_cookie
 _STOCK_VARY = _SansIOResponse.__dict__["vary"]
 _FLASK_MAX_COOKIE_SIZE = _FlaskResponse.__dict__["max_cookie_size"]
-_default_serializers: dict[int, bool] = {}
+# id -> (serializer, verdict); holding the serializer keeps its id from being reused.
+_default_serializers: dict[int, tuple[t.Any, bool]] = {}
 
 
 def _has_default_tags(serializer: t.Any) -> bool:
@@ -62,13 +64,16 @@ def _has_default_tags(serializer: t.Any) -> bool:
     order = serializer.order
     if len(order) != len(_DEFAULT_TAGS) or len(serializer.tags) != 6:
         return False
-    known = _default_serializers.get(id(serializer))
-    if known is None:
-        known = all(type(tag) is cls for tag, cls in zip(order, _DEFAULT_TAGS)) and all(
-            serializer.tags.get(tag.key) is tag for tag in order if tag.key
-        )
-        _default_serializers[id(serializer)] = known
-    return known
+    seen = _default_serializers.get(id(serializer))
+    if seen is not None and seen[0] is serializer:
+        return seen[1]
+    verdict = all(type(tag) is cls for tag, cls in zip(order, _DEFAULT_TAGS)) and all(
+        serializer.tags.get(tag.key) is tag for tag in order if tag.key
+    )
+    if len(_default_serializers) >= 64:
+        _default_serializers.clear()
+    _default_serializers[id(serializer)] = (serializer, verdict)
+    return verdict
 
 
 def _json_is_default(app: t.Any) -> bool:
@@ -86,32 +91,19 @@ class SessionSerializer(URLSafeTimedSerializer):
     The context is checked on every call; the engine is cached per instance.
     """
 
+    def _rs_payload_format(self) -> str | None:
+        if self.serializer_kwargs or not _has_default_tags(self.serializer):
+            return None
+        if any(getattr(type(self), name) is not method for name, method in _URL_SAFE_PAYLOAD_METHODS.items()):
+            return None
+        return "flask_session"
+
     def _rs_engine(self, salt: t.Any) -> t.Any:
-        if salt is not None:
+        # Flask's JSON depends on the app context, so this is checked per call.
+        app_ctx = _cv_app.get(None)
+        if salt is not None or app_ctx is None or not _json_is_default(app_ctx.app):
             return None
-        app = _cv_app.get(None)
-        if app is None or not _json_is_default(app.app) or not _has_default_tags(self.serializer):
-            return None
-        try:
-            return self.__dict__["_rs_default_engine"]
-        except KeyError:
-            pass
-        engine = None
-        settings = _engine.signer_class_settings(self.signer, self.signer_kwargs)
-        if (
-            settings is not None
-            and not self.serializer_kwargs
-            and self.signer in (URLSafeTimedSerializer.default_signer, _sessions.URLSafeTimedSerializer.default_signer)
-            and all(getattr(type(self), name) is getattr(URLSafeTimedSerializer, name) for name in ("dump_payload", "load_payload", "make_signer"))
-        ):
-            key_derivation, digest_method, sep = settings
-            salt = self.salt if self.salt is not None else b"itsdangerous.Signer"
-            engine = _engine.get_engine(
-                self.secret_keys, salt, key_derivation, digest_method, digest_method, sep,
-                True, "flask_session", self.max_decompressed_size,
-            )
-        self.__dict__["_rs_default_engine"] = engine
-        return engine
+        return super()._rs_engine(None) if _has_default_tags(self.serializer) else None
 
 
 class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
@@ -144,12 +136,14 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         keys = self._signing_keys(app)
         if keys is None:
             return None
-        return SessionSerializer(
+        serializer = SessionSerializer(
             keys,
             salt=self.salt,
             serializer=self.serializer,
             signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
         )
+        serializer.max_decompressed_size = self.max_decompressed_size
+        return serializer
 
     def _fast_engine(self, app: Flask) -> t.Any:
         """The Rust engine for this app's session, or None to run stock code.
