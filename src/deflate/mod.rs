@@ -80,3 +80,6 @@ pub fn adler32(data: &[u8]) -> u32 {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod bench;

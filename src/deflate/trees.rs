@@ -151,21 +151,6 @@ const fn build_tables() -> Tables {
 
 static TABLES: Tables = build_tables();
 
-/// Which rarely-taken paths ran, so tests can check their inputs reach them.
-#[cfg(test)]
-pub(super) mod coverage {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    pub static STORED: AtomicUsize = AtomicUsize::new(0);
-    pub static STATIC: AtomicUsize = AtomicUsize::new(0);
-    pub static DYNAMIC: AtomicUsize = AtomicUsize::new(0);
-    pub static NOT_LAST: AtomicUsize = AtomicUsize::new(0);
-    pub static OVERFLOW_LITERAL: AtomicUsize = AtomicUsize::new(0);
-    pub static OVERFLOW_BIT_LENGTH: AtomicUsize = AtomicUsize::new(0);
-    pub fn hit(counter: &AtomicUsize) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 #[inline(always)]
 fn dist_code(dist_minus_one: usize) -> usize {
     if dist_minus_one < 256 {
@@ -183,6 +168,8 @@ struct Tree<const N: usize> {
     code: [u16; N],
     dad: [u16; N],
     len: [u16; N],
+    /// Number of codes of each length, for generating the codes later.
+    bl_count: [u16; MAX_BITS + 1],
     max_code: usize,
 }
 
@@ -193,6 +180,7 @@ impl<const N: usize> Tree<N> {
             code: [0; N],
             dad: [0; N],
             len: [0; N],
+            bl_count: [0; MAX_BITS + 1],
             max_code: 0,
         }
     }
@@ -231,17 +219,33 @@ const BIT_LENGTH_KIND: TreeKind = TreeKind {
 
 /// Heap and counters shared by the three tree builds.
 struct Scratch {
-    /// heap[1..=heap_len] is the priority queue; heap[heap_max..] holds nodes
-    /// in the order they were removed (increasing frequency).
-    heap: [u16; HEAP_SIZE],
-    heap_len: usize,
+    /// queue[1..=heap_len] is the priority queue. Entries pack zlib's sort
+    /// key above the node number: (freq << 24) | (depth << 16) | node, so
+    /// zlib's `smaller` (freq, then depth, ties count as smaller) is a
+    /// comparison of `entry >> 16`.
+    queue: [u64; QUEUE_SLOTS],
+    /// order[heap_max..] holds nodes in the order they left the queue
+    /// (zlib keeps them in the top of its heap array).
+    order: [u16; HEAP_SIZE],
     heap_max: usize,
-    depth: [u8; HEAP_SIZE],
-    bl_count: [u16; MAX_BITS + 1],
     /// Block cost in bits with the dynamic trees / with the static trees.
     /// Wrapping like zlib's unsigned long: build_tree may briefly take them below 0.
     opt_len: u64,
     static_len: u64,
+}
+
+/// Queue capacity: a power of two above 2 * L_CODES + 1, so indexes masked
+/// with QUEUE_SLOTS - 1 (a no-op for valid ones) need no bounds checks.
+const QUEUE_SLOTS: usize = 1024;
+
+#[inline(always)]
+fn queue_entry(freq: u16, depth: u8, node: usize) -> u64 {
+    ((freq as u64) << 24) | ((depth as u64) << 16) | node as u64
+}
+
+#[inline(always)]
+fn entry_node(entry: u64) -> usize {
+    (entry & 0xffff) as usize
 }
 
 /// Symbol tallies for the current block plus everything needed to emit it.
@@ -253,6 +257,7 @@ pub(super) struct BlockEncoder {
     ltree: Tree<HEAP_SIZE>,
     dtree: Tree<{ 2 * D_CODES + 1 }>,
     bltree: Tree<{ 2 * BL_CODES + 1 }>,
+    length_codes: LengthCodes,
     scratch: Scratch,
 }
 
@@ -266,12 +271,14 @@ impl BlockEncoder {
             ltree: Tree::new(),
             dtree: Tree::new(),
             bltree: Tree::new(),
+            length_codes: LengthCodes {
+                codes: [[0; 2]; L_CODES + D_CODES],
+                count: 0,
+            },
             scratch: Scratch {
-                heap: [0; HEAP_SIZE],
-                heap_len: 0,
+                queue: [0; QUEUE_SLOTS],
+                order: [0; HEAP_SIZE],
                 heap_max: 0,
-                depth: [0; HEAP_SIZE],
-                bl_count: [0; MAX_BITS + 1],
                 opt_len: 0,
                 static_len: 0,
             },
@@ -357,6 +364,8 @@ impl BlockEncoder {
             #[cfg(test)]
             coverage::hit(&coverage::DYNAMIC);
             bits.send((DYN_TREES << 1) + last as u32, 3);
+            gen_codes(&mut self.ltree);
+            gen_codes(&mut self.dtree);
             self.send_all_trees(bits, max_blindex + 1);
             let (l, d) = (&self.ltree, &self.dtree);
             compress_symbols(
@@ -377,8 +386,10 @@ impl BlockEncoder {
     /// Build the code-length tree and return the index in BL_ORDER of the
     /// last code-length code to send.
     fn build_bl_tree(&mut self) -> usize {
-        scan_tree(&mut self.bltree.freq, &self.ltree.len, self.ltree.max_code);
-        scan_tree(&mut self.bltree.freq, &self.dtree.len, self.dtree.max_code);
+        let (freq, codes) = (&mut self.bltree.freq, &mut self.length_codes);
+        codes.count = 0;
+        encode_lengths(&self.ltree.len, self.ltree.max_code, freq, codes);
+        encode_lengths(&self.dtree.len, self.dtree.max_code, freq, codes);
         build_tree(&mut self.bltree, &BIT_LENGTH_KIND, &mut self.scratch);
         // At least 4 code-length codes are always sent.
         let mut max_blindex = BL_CODES - 1;
@@ -395,7 +406,8 @@ impl BlockEncoder {
         max_blindex
     }
 
-    fn send_all_trees(&self, bits: &mut BitWriter<'_>, blcodes: usize) {
+    fn send_all_trees(&mut self, bits: &mut BitWriter<'_>, blcodes: usize) {
+        gen_codes(&mut self.bltree);
         let lcodes = self.ltree.max_code + 1;
         let dcodes = self.dtree.max_code + 1;
         bits.send((lcodes - 257) as u32, 5);
@@ -404,8 +416,15 @@ impl BlockEncoder {
         for &code in &BL_ORDER[..blcodes] {
             bits.send(self.bltree.len[code] as u32, 3);
         }
-        send_tree(bits, &self.bltree, &self.ltree.len, lcodes - 1);
-        send_tree(bits, &self.bltree, &self.dtree.len, dcodes - 1);
+        let bl = &self.bltree;
+        let codes = &self.length_codes;
+        for &[symbol, extra] in &codes.codes[..codes.count] {
+            let symbol = symbol as usize;
+            bits.send(bl.code[symbol] as u32, bl.len[symbol] as u32);
+            if symbol >= REP_3_6 {
+                bits.send(extra as u32, EXTRA_BLBITS[symbol] as u32);
+            }
+        }
     }
 }
 
@@ -443,67 +462,59 @@ fn compress_symbols(
     bits.send(lcode[END_BLOCK] as u32, llen[END_BLOCK].into());
 }
 
-/// zlib's `smaller`: order by frequency, then by subtree depth.
+/// Sift queue[k] down until both children are not smaller (zlib's
+/// pqdownheap; on equal keys the parent stays and the right child wins).
 #[inline(always)]
-fn smaller(freq: &[u16], depth: &[u8], n: usize, m: usize) -> bool {
-    freq[n] < freq[m] || (freq[n] == freq[m] && depth[n] <= depth[m])
-}
-
-/// Sift heap[k] down until both children are not smaller.
-fn pqdownheap(sc: &mut Scratch, freq: &[u16], mut k: usize) {
-    let v = sc.heap[k] as usize;
+fn pqdownheap(queue: &mut [u64; QUEUE_SLOTS], heap_len: usize, mut k: usize) {
+    const MASK: usize = QUEUE_SLOTS - 1;
+    let v = queue[k & MASK];
+    let v_key = v >> 16;
     let mut j = k << 1;
-    while j <= sc.heap_len {
-        if j < sc.heap_len
-            && smaller(
-                freq,
-                &sc.depth,
-                sc.heap[j + 1] as usize,
-                sc.heap[j] as usize,
-            )
-        {
-            j += 1;
-        }
-        if smaller(freq, &sc.depth, v, sc.heap[j] as usize) {
+    while j <= heap_len {
+        let left = queue[j & MASK];
+        let right = queue[(j + 1) & MASK]; // stale when j == heap_len; then unused
+        let take_right = j < heap_len && right >> 16 <= left >> 16;
+        let child = if take_right { right } else { left };
+        j += take_right as usize;
+        if v_key <= child >> 16 {
             break;
         }
-        sc.heap[k] = sc.heap[j];
+        queue[k & MASK] = child;
         k = j;
         j <<= 1;
     }
-    sc.heap[k] = v as u16;
+    queue[k & MASK] = v;
 }
 
-/// Build a Huffman tree from `tree.freq`, setting len, code and max_code and
-/// adding the block cost to opt_len/static_len.
+/// Build a Huffman tree from `tree.freq`, setting len, bl_count and max_code
+/// and adding the block cost to opt_len/static_len. Codes are generated
+/// separately (`gen_codes`), only for blocks that use the dynamic trees.
 fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scratch) {
     let elems = kind.elems;
     let mut max_code: isize = -1;
-    sc.heap_len = 0;
-    sc.heap_max = HEAP_SIZE;
+    let mut heap_len = 0;
     for n in 0..elems {
-        if tree.freq[n] != 0 {
-            sc.heap_len += 1;
-            sc.heap[sc.heap_len] = n as u16;
+        let f = tree.freq[n];
+        if f != 0 {
+            heap_len += 1;
+            sc.queue[heap_len] = queue_entry(f, 0, n);
             max_code = n as isize;
-            sc.depth[n] = 0;
         } else {
             tree.len[n] = 0;
         }
     }
     // Deflate needs at least two codes (one bit must be sent even for a
     // single symbol), so zlib adds fake symbols 0/1 with frequency 1.
-    while sc.heap_len < 2 {
+    while heap_len < 2 {
         let node = if max_code < 2 {
             max_code += 1;
             max_code as usize
         } else {
             0
         };
-        sc.heap_len += 1;
-        sc.heap[sc.heap_len] = node as u16;
+        heap_len += 1;
+        sc.queue[heap_len] = queue_entry(1, 0, node);
         tree.freq[node] = 1;
-        sc.depth[node] = 0;
         sc.opt_len = sc.opt_len.wrapping_sub(1);
         if let Some(stree) = kind.static_len {
             sc.static_len = sc.static_len.wrapping_sub(stree[node] as u64);
@@ -512,41 +523,42 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
     let max_code = max_code as usize;
     tree.max_code = max_code;
 
-    for n in (1..=sc.heap_len / 2).rev() {
-        pqdownheap(sc, &tree.freq, n);
+    for n in (1..=heap_len / 2).rev() {
+        pqdownheap(&mut sc.queue, heap_len, n);
     }
 
     // Repeatedly merge the two least frequent nodes.
+    let mut heap_max = HEAP_SIZE;
     let mut node = elems;
     loop {
-        let n = sc.heap[1] as usize;
-        sc.heap[1] = sc.heap[sc.heap_len];
-        sc.heap_len -= 1;
-        pqdownheap(sc, &tree.freq, 1);
-        let m = sc.heap[1] as usize;
+        let least = sc.queue[1];
+        sc.queue[1] = sc.queue[heap_len];
+        heap_len -= 1;
+        pqdownheap(&mut sc.queue, heap_len, 1);
+        let next = sc.queue[1];
+        let (n, m) = (entry_node(least), entry_node(next));
 
-        sc.heap_max -= 1;
-        sc.heap[sc.heap_max] = n as u16;
-        sc.heap_max -= 1;
-        sc.heap[sc.heap_max] = m as u16;
+        heap_max -= 2;
+        sc.order[heap_max + 1] = n as u16;
+        sc.order[heap_max] = m as u16;
 
-        tree.freq[node] = tree.freq[n].wrapping_add(tree.freq[m]);
-        sc.depth[node] = sc.depth[n].max(sc.depth[m]) + 1;
+        let freq = ((least >> 24) as u16).wrapping_add((next >> 24) as u16);
+        let depth = ((least >> 16) as u8).max((next >> 16) as u8) + 1;
         tree.dad[n] = node as u16;
         tree.dad[m] = node as u16;
 
-        sc.heap[1] = node as u16;
+        sc.queue[1] = queue_entry(freq, depth, node);
         node += 1;
-        pqdownheap(sc, &tree.freq, 1);
-        if sc.heap_len < 2 {
+        pqdownheap(&mut sc.queue, heap_len, 1);
+        if heap_len < 2 {
             break;
         }
     }
-    sc.heap_max -= 1;
-    sc.heap[sc.heap_max] = sc.heap[1];
+    heap_max -= 1;
+    sc.order[heap_max] = entry_node(sc.queue[1]) as u16;
+    sc.heap_max = heap_max;
 
     gen_bitlen(tree, kind, max_code, sc);
-    gen_codes(&mut tree.code, &tree.len, max_code, &sc.bl_count);
 }
 
 /// Assign bit lengths from the tree shape, capping them at max_length with
@@ -558,13 +570,13 @@ fn gen_bitlen<const N: usize>(
     sc: &mut Scratch,
 ) {
     let max_length = kind.max_length;
-    sc.bl_count = [0; MAX_BITS + 1];
+    tree.bl_count = [0; MAX_BITS + 1];
     let mut overflow = 0i32;
 
-    // Parents come before children in heap[heap_max..], so one pass suffices.
-    tree.len[sc.heap[sc.heap_max] as usize] = 0;
+    // Parents come before children in order[heap_max..], so one pass suffices.
+    tree.len[sc.order[sc.heap_max] as usize] = 0;
     for h in sc.heap_max + 1..HEAP_SIZE {
-        let n = sc.heap[h] as usize;
+        let n = sc.order[h] as usize;
         let mut bits = tree.len[tree.dad[n] as usize] as usize + 1;
         if bits > max_length {
             bits = max_length;
@@ -574,7 +586,7 @@ fn gen_bitlen<const N: usize>(
         if n > max_code {
             continue; // internal node
         }
-        sc.bl_count[bits] += 1;
+        tree.bl_count[bits] += 1;
         let xbits = if n >= kind.extra_base {
             kind.extra_bits[n - kind.extra_base] as u64
         } else {
@@ -600,12 +612,12 @@ fn gen_bitlen<const N: usize>(
     // leaves fit, two at a time.
     loop {
         let mut bits = max_length - 1;
-        while sc.bl_count[bits] == 0 {
+        while tree.bl_count[bits] == 0 {
             bits -= 1;
         }
-        sc.bl_count[bits] -= 1;
-        sc.bl_count[bits + 1] += 2;
-        sc.bl_count[max_length] -= 1;
+        tree.bl_count[bits] -= 1;
+        tree.bl_count[bits + 1] += 2;
+        tree.bl_count[max_length] -= 1;
         overflow -= 2;
         if overflow <= 0 {
             break;
@@ -614,10 +626,10 @@ fn gen_bitlen<const N: usize>(
     // Hand the corrected lengths out again, least frequent leaves longest.
     let mut h = HEAP_SIZE;
     for bits in (1..=max_length).rev() {
-        let mut n = sc.bl_count[bits];
+        let mut n = tree.bl_count[bits];
         while n != 0 {
             h -= 1;
-            let m = sc.heap[h] as usize;
+            let m = sc.order[h] as usize;
             if m > max_code {
                 continue;
             }
@@ -634,137 +646,99 @@ fn gen_bitlen<const N: usize>(
 }
 
 /// Canonical codes from the bit lengths, bit-reversed for LSB-first output.
-fn gen_codes(code_out: &mut [u16], len: &[u16], max_code: usize, bl_count: &[u16; MAX_BITS + 1]) {
+fn gen_codes<const N: usize>(tree: &mut Tree<N>) {
     let mut next_code = [0u32; MAX_BITS + 1];
     let mut code = 0u32;
-    for bits in 1..=MAX_BITS {
-        code = (code + bl_count[bits - 1] as u32) << 1;
-        next_code[bits] = code;
+    for (next, &count) in next_code[1..].iter_mut().zip(&tree.bl_count[..MAX_BITS]) {
+        code = (code + count as u32) << 1;
+        *next = code;
     }
-    for n in 0..=max_code {
-        let l = len[n] as usize;
-        if l == 0 {
-            continue;
-        }
-        code_out[n] = reverse_bits(next_code[l], l as u32) as u16;
-        next_code[l] += 1;
-    }
-}
-
-/// Run-length state machine shared by scan_tree and send_tree.
-#[derive(Clone, Copy)]
-enum LengthRun {
-    /// `count` copies of `len` (count < min_count): send them one by one.
-    Plain {
-        len: usize,
-        count: usize,
-    },
-    /// Repeat the previous nonzero length `count` (3..=6) times; `first` says
-    /// whether the length itself must be sent once before.
-    Repeat {
-        len: usize,
-        count: usize,
-        first: bool,
-    },
-    ZerosShort {
-        count: usize,
-    },
-    ZerosLong {
-        count: usize,
-    },
-}
-
-/// Walk the code lengths of `len[0..=max_code]` the way zlib does, calling
-/// `emit` for each run.
-#[inline(always)]
-fn for_each_length_run(len: &[u16], max_code: usize, mut emit: impl FnMut(LengthRun)) {
-    let mut prevlen: isize = -1;
-    let mut nextlen = len[0] as isize;
-    let mut count = 0usize;
-    let (mut max_count, mut min_count) = if nextlen == 0 { (138, 3) } else { (7, 4) };
-    for n in 0..=max_code {
-        let curlen = nextlen;
-        // zlib reads a 0xffff guard past max_code so the last run always ends.
-        nextlen = if n == max_code {
-            -1
-        } else {
-            len[n + 1] as isize
-        };
-        count += 1;
-        if count < max_count && curlen == nextlen {
-            continue;
-        } else if count < min_count {
-            emit(LengthRun::Plain {
-                len: curlen as usize,
-                count,
-            });
-        } else if curlen != 0 {
-            emit(LengthRun::Repeat {
-                len: curlen as usize,
-                count,
-                first: curlen != prevlen,
-            });
-        } else if count <= 10 {
-            emit(LengthRun::ZerosShort { count });
-        } else {
-            emit(LengthRun::ZerosLong { count });
-        }
-        count = 0;
-        prevlen = curlen;
-        if nextlen == 0 {
-            (max_count, min_count) = (138, 3);
-        } else if curlen == nextlen {
-            (max_count, min_count) = (6, 3);
-        } else {
-            (max_count, min_count) = (7, 4);
+    let max_code = tree.max_code;
+    for (out, &l) in tree.code[..=max_code]
+        .iter_mut()
+        .zip(&tree.len[..=max_code])
+    {
+        if l != 0 {
+            let l = (l as usize) & MAX_BITS;
+            *out = reverse_bits(next_code[l], l as u32) as u16;
+            next_code[l] += 1;
         }
     }
 }
 
-/// Count how often each code-length code will be used (zlib's scan_tree).
-fn scan_tree(bl_freq: &mut [u16], len: &[u16], max_code: usize) {
-    for_each_length_run(len, max_code, |run| match run {
-        LengthRun::Plain { len, count } => bl_freq[len] += count as u16,
-        LengthRun::Repeat { len, first, .. } => {
-            if first {
-                bl_freq[len] += 1;
-            }
-            bl_freq[REP_3_6] += 1;
-        }
-        LengthRun::ZerosShort { .. } => bl_freq[REPZ_3_10] += 1,
-        LengthRun::ZerosLong { .. } => bl_freq[REPZ_11_138] += 1,
-    });
+/// Run-length coded code lengths of both trees: [symbol, extra bits value].
+struct LengthCodes {
+    codes: [[u8; 2]; L_CODES + D_CODES],
+    count: usize,
 }
 
-/// Send code lengths with the code-length tree (zlib's send_tree).
-fn send_tree<const N: usize>(bits: &mut BitWriter<'_>, bl: &Tree<N>, len: &[u16], max_code: usize) {
-    let send_code =
-        |bits: &mut BitWriter<'_>, c: usize| bits.send(bl.code[c] as u32, bl.len[c] as u32);
-    for_each_length_run(len, max_code, |run| match run {
-        LengthRun::Plain { len, count } => {
-            for _ in 0..count {
-                send_code(bits, len);
+/// zlib's run-length coding of code lengths (scan_tree/send_tree): append
+/// the code-length symbols for `len[0..=max_code]` to `out` as
+/// [symbol, extra bits value] and count them in `bl_freq`.
+///
+/// Derived per maximal run of equal lengths from zlib's state machine:
+/// zeros go in chunks of up to 138; a nonzero length opens with a chunk of
+/// up to 7 (the length itself, then a repeat of the rest if that is 3 or
+/// more) and continues in chunks of up to 6 repeats; chunks too short to
+/// repeat are sent as plain lengths.
+fn encode_lengths(len: &[u16], max_code: usize, bl_freq: &mut [u16], out: &mut LengthCodes) {
+    let mut push = |symbol: usize, extra: usize| {
+        bl_freq[symbol] += 1;
+        // Each symbol covers at least one length, so the array cannot overflow.
+        out.codes[out.count] = [symbol as u8, extra as u8];
+        out.count += 1;
+    };
+    let len = &len[..=max_code];
+    let mut i = 0;
+    while i < len.len() {
+        let value = len[i];
+        let run_end = i + len[i..].iter().take_while(|&&l| l == value).count();
+        let mut left = run_end - i;
+        i = run_end;
+        let value = value as usize;
+        if value == 0 {
+            while left > 0 {
+                let count = left.min(138);
+                left -= count;
+                match count {
+                    0..=2 => (0..count).for_each(|_| push(0, 0)),
+                    3..=10 => push(REPZ_3_10, count - 3),
+                    _ => push(REPZ_11_138, count - 11),
+                }
+            }
+        } else {
+            let count = left.min(7);
+            left -= count;
+            if count < 4 {
+                (0..count).for_each(|_| push(value, 0));
+            } else {
+                push(value, 0);
+                push(REP_3_6, count - 1 - 3);
+            }
+            while left > 0 {
+                let count = left.min(6);
+                left -= count;
+                if count < 3 {
+                    (0..count).for_each(|_| push(value, 0));
+                } else {
+                    push(REP_3_6, count - 3);
+                }
             }
         }
-        LengthRun::Repeat {
-            len,
-            mut count,
-            first,
-        } => {
-            if first {
-                send_code(bits, len);
-                count -= 1;
-            }
-            send_code(bits, REP_3_6);
-            bits.send((count - 3) as u32, 2);
-        }
-        LengthRun::ZerosShort { count } => {
-            send_code(bits, REPZ_3_10);
-            bits.send((count - 3) as u32, 3);
-        }
-        LengthRun::ZerosLong { count } => {
-            send_code(bits, REPZ_11_138);
-            bits.send((count - 11) as u32, 7);
-        }
-    });
+    }
+}
+
+/// Which rarely-taken paths ran, so tests can check their inputs reach them.
+#[cfg(test)]
+pub(super) mod coverage {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    pub static STORED: AtomicUsize = AtomicUsize::new(0);
+    pub static STATIC: AtomicUsize = AtomicUsize::new(0);
+    pub static DYNAMIC: AtomicUsize = AtomicUsize::new(0);
+    pub static NOT_LAST: AtomicUsize = AtomicUsize::new(0);
+    pub static OVERFLOW_LITERAL: AtomicUsize = AtomicUsize::new(0);
+    pub static OVERFLOW_BIT_LENGTH: AtomicUsize = AtomicUsize::new(0);
+    pub fn hit(counter: &AtomicUsize) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }

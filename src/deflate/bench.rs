@@ -1,0 +1,142 @@
+//! Timing and profiling harness, ignored by default:
+//!   cargo test --release --lib deflate::bench -- --ignored --nocapture --test-threads=1
+//! The `profile_*` tests are small fixed workloads for
+//!   valgrind --tool=callgrind <test binary> --ignored --exact deflate::bench::profile_libz_160
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use flate2::{Compress, Compression, FlushCompress, Status};
+
+use super::zlib_compress_level6;
+
+/// A Flask-style session payload of roughly `target` bytes (compact JSON).
+fn session_json(target: usize) -> Vec<u8> {
+    let mut out = String::from("{\"_fresh\":true,\"_id\":\"3f9a1c0e8b7d6a5f4e3d2c1b0a998877\"");
+    out.push_str(",\"csrf_token\":\"4c7a2e9f0b1d3c5e7f9a1b3c5d7e9f0a2b4c6d8e\"");
+    let mut i = 0u64;
+    while out.len() + 2 < target {
+        let item = format!(
+            ",\"cart_{i}\":{{\"sku\":\"SKU-{:06}\",\"qty\":{},\"price\":{}.{:02}}}",
+            (i * 7919) % 1_000_000,
+            1 + i % 5,
+            3 + (i * 37) % 200,
+            (i * 13) % 100
+        );
+        out.push_str(&item);
+        i += 1;
+    }
+    out.push('}');
+    let mut bytes = out.into_bytes();
+    if bytes.len() > target {
+        // Keep it valid-looking: cut inside the last value, close the object.
+        bytes.truncate(target - 1);
+        bytes.push(b'}');
+    }
+    bytes
+}
+
+/// CPython's pattern: a fresh stream, one deflate(Z_FINISH).
+fn libz_fresh(input: &[u8], out: &mut Vec<u8>) {
+    let mut z = Compress::new(Compression::new(6), true);
+    out.clear();
+    out.reserve(input.len() + 64);
+    let status = z.compress_vec(input, out, FlushCompress::Finish).unwrap();
+    assert_eq!(status, Status::StreamEnd);
+}
+
+/// One stream kept around and deflateReset between inputs.
+fn libz_reused(z: &mut Compress, input: &[u8], out: &mut Vec<u8>) {
+    z.reset();
+    out.clear();
+    out.reserve(input.len() + 64);
+    let status = z.compress_vec(input, out, FlushCompress::Finish).unwrap();
+    assert_eq!(status, Status::StreamEnd);
+}
+
+/// Per-call time in ns over many short batches: (median, 10th percentile).
+/// Short batches let the low percentile dodge preemption on a shared box.
+fn per_call_ns(batches: usize, calls: usize, mut f: impl FnMut()) -> (f64, f64) {
+    for _ in 0..calls * 10 {
+        f(); // warm caches, thread_local state and allocator
+    }
+    let mut samples: Vec<f64> = (0..batches)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            start.elapsed().as_nanos() as f64 / calls as f64
+        })
+        .collect();
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (samples[batches / 2], samples[batches / 10])
+}
+
+#[test]
+#[ignore]
+fn timings() {
+    println!("per call, ns: median (10th percentile) over 2000 batches of 20 calls");
+    println!(
+        "{:>6} {:>5} {:>16} {:>16} {:>16}",
+        "in", "out", "rust", "libz fresh", "libz reset"
+    );
+    for target in [160, 1024, 3584] {
+        let input = session_json(target);
+        let ours = zlib_compress_level6(&input).unwrap();
+        let mut out = Vec::new();
+        libz_fresh(&input, &mut out);
+        assert_eq!(ours, out, "not identical");
+
+        let (batches, calls) = (2000, 20);
+        let rust = per_call_ns(batches, calls, || {
+            black_box(zlib_compress_level6(black_box(&input)));
+        });
+        let fresh = per_call_ns(batches, calls, || libz_fresh(black_box(&input), &mut out));
+        let mut z = Compress::new(Compression::new(6), true);
+        let reused = per_call_ns(batches, calls, || {
+            libz_reused(&mut z, black_box(&input), &mut out)
+        });
+        let cell = |(median, p10): (f64, f64)| format!("{median:.0} ({p10:.0})");
+        println!(
+            "{:>6} {:>5} {:>16} {:>16} {:>16}",
+            input.len(),
+            ours.len(),
+            cell(rust),
+            cell(fresh),
+            cell(reused)
+        );
+    }
+}
+
+const PROFILE_CALLS: usize = 1000;
+
+#[test]
+#[ignore]
+fn profile_libz_160() {
+    let input = session_json(160);
+    let mut out = Vec::new();
+    for _ in 0..PROFILE_CALLS {
+        libz_fresh(black_box(&input), &mut out);
+    }
+}
+
+#[test]
+#[ignore]
+fn profile_libz_reused_160() {
+    let input = session_json(160);
+    let mut out = Vec::new();
+    let mut z = Compress::new(Compression::new(6), true);
+    for _ in 0..PROFILE_CALLS {
+        libz_reused(&mut z, black_box(&input), &mut out);
+    }
+}
+
+#[test]
+#[ignore]
+fn profile_rust_160() {
+    let input = session_json(160);
+    for _ in 0..PROFILE_CALLS {
+        black_box(zlib_compress_level6(black_box(&input)));
+    }
+}
