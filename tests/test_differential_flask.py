@@ -252,3 +252,19 @@ def test_key_rotation_at_runtime_is_followed(frozen_clock):
     app.config["SECRET_KEY_FALLBACKS"].append("one")  # in place
     assert open_(app, cookie_one)["a"] == 1
     assert cookie_of(save(app, {"a": 1})) == cookie_of(save(make_app(StockInterface(), secret="two"), {"a": 1}))
+
+
+def test_signing_serializer_used_directly_inside_and_outside_app_context(frozen_clock):
+    """People call get_signing_serializer(app) themselves; outside an app
+    context Flask writes unsorted JSON, and so must we."""
+    app = make_app(OurInterface())
+    data = {"b": 1, "a": (1, 2), "é": b"x"}
+    ours = app.session_interface.get_signing_serializer(app)
+    stock = StockInterface().get_signing_serializer(app)
+    assert ours.dumps(data) == stock.dumps(data)  # no app context: insertion order
+    with app.app_context():
+        ours.dumps(data)  # builds the engine inside the context
+        assert ours.dumps(data) == stock.dumps(data)
+        assert ours.loads(stock.dumps(data)) == stock.loads(stock.dumps(data))
+    assert ours.dumps(data) == stock.dumps(data)
+    assert ours._rs_engine(None) is None

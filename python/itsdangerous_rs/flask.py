@@ -55,6 +55,7 @@ _STOCK_VARY = _SansIOResponse.__dict__["vary"]
 _FLASK_MAX_COOKIE_SIZE = _FlaskResponse.__dict__["max_cookie_size"]
 # id -> (serializer, verdict); holding the serializer keeps its id from being reused.
 _default_serializers: dict[int, tuple[t.Any, bool]] = {}
+_UNSET = object()
 
 
 def _has_default_tags(serializer: t.Any) -> bool:
@@ -99,11 +100,29 @@ class SessionSerializer(URLSafeTimedSerializer):
         return "flask_session"
 
     def _rs_engine(self, salt: t.Any) -> t.Any:
-        # Flask's JSON depends on the app context, so this is checked per call.
-        app_ctx = _cv_app.get(None)
-        if salt is not None or app_ctx is None or not _json_is_default(app_ctx.app):
+        if salt is not None:
             return None
-        return super()._rs_engine(None) if _has_default_tags(self.serializer) else None
+        engine = self.__dict__.get("_rs_default_engine", _UNSET)
+        if engine is _UNSET:
+            engine = super()._rs_engine(None)  # verifies the tags in full, once
+        if engine is None:
+            return None
+        # Flask's JSON depends on the app context, and tags can be registered
+        # later, so these are checked on every call.
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None:
+            return None
+        provider = app_ctx.app.json
+        serializer = self.serializer
+        if (
+            type(provider) is DefaultJSONProvider
+            and provider.sort_keys is True
+            and provider.ensure_ascii is True
+            and len(serializer.order) == len(_DEFAULT_TAGS)
+            and len(serializer.tags) == 6
+        ):
+            return engine
+        return None
 
 
 class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
