@@ -29,6 +29,7 @@ from flask.json.tag import TagUUID
 from flask.globals import _cv_app
 from flask.wrappers import Response as _FlaskResponse
 from itsdangerous.exc import BadSignature
+from werkzeug.datastructures import Headers as _Headers
 from werkzeug.http import _cookie_no_quote_re
 from werkzeug.http import dump_cookie
 from werkzeug.sansio.request import Request as _SansIORequest
@@ -299,6 +300,8 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
                 name, val, expires=expires, httponly=httponly, domain=domain, path=path,
                 secure=secure, partitioned=partitioned, samesite=samesite,
             )
+        elif type(response.headers) is _Headers and "\n" not in header and "\r" not in header:
+            response.headers._list.append(("Set-Cookie", header))  # Headers.add, its newline check done
         else:
             response.headers.add("Set-Cookie", header)
         if not vary_added:
@@ -344,8 +347,17 @@ def _max_cookie_size(app: t.Any, response: t.Any) -> int:
 def _add_vary_cookie(response: t.Any) -> None:
     """``response.vary.add("Cookie")`` without building a HeaderSet when it is plain."""
     headers = response.headers
-    vary = headers.get("Vary")
-    if vary is None:
-        headers["Vary"] = "Cookie"
-    elif '"' in vary or "cookie" not in (item.strip().lower() for item in vary.split(",")):
+    if type(headers) is _Headers:
+        # Werkzeug's Headers keeps (name, value) pairs in order in ``_list``;
+        # reading it directly skips the KeyError ``get`` raises internally.
+        vary = next((value for name, value in headers._list if name.lower() == "vary"), None)
+        if vary is None:
+            headers._list.append(("Vary", "Cookie"))  # what ``headers["Vary"] = ...`` does when absent
+            return
+    else:
+        vary = headers.get("Vary")
+        if vary is None:
+            headers["Vary"] = "Cookie"
+            return
+    if '"' in vary or "cookie" not in (item.strip().lower() for item in vary.split(",")):
         response.vary.add("Cookie")  # quoted items, or Cookie missing: Werkzeug's own update
