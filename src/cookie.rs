@@ -24,6 +24,14 @@ pub fn find_cookie<'a>(header: &'a str, name: &str) -> Result<Option<&'a str>, N
     Ok(None)
 }
 
+/// True when every byte is base64url or `.`, as every signed token is.
+///
+/// That alphabet is a subset of what Werkzeug's `dump_cookie` leaves unquoted,
+/// so such a value is written as is; anything else is left to Werkzeug.
+pub fn is_plain_token(value: &str) -> bool {
+    value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,6 +45,14 @@ mod tests {
         assert_eq!(find_cookie(header, "missing"), Ok(None));
         assert_eq!(find_cookie("  session =  v  ;x=1", "session"), Ok(Some("v")));
         assert_eq!(find_cookie("", "session"), Ok(None));
+    }
+
+    #[test]
+    fn plain_tokens() {
+        assert!(is_plain_token(".eJyrVkpU0lFKSixSsqoGsQ.ZVPxAA.qd7x-_"));
+        assert!(!is_plain_token("a b"));
+        assert!(!is_plain_token("a;b"));
+        assert!(!is_plain_token("é"));
     }
 
     #[test]

@@ -38,6 +38,9 @@ class Engine:
 def cookie_value(header: str, name: str) -> Any:
     """``request.cookies.get(name)``; ``NotImplemented`` when Werkzeug must parse."""
 
+def is_plain_cookie_value(value: str) -> bool:
+    """True when ``value`` is only base64url and ``.``, which Werkzeug never quotes."""
+
 def json_dumps(obj: Any, ensure_ascii: bool, sort_keys: bool, compact: bool, flask_tags: bool) -> Any: ...
 def json_loads(data: bytes, flask_tags: bool) -> Any: ...
 def zlib_compress(data: bytes) -> bytes: ...

@@ -30,7 +30,6 @@ from flask.globals import _cv_app
 from flask.wrappers import Response as _FlaskResponse
 from itsdangerous.exc import BadSignature
 from werkzeug.datastructures import Headers as _Headers
-from werkzeug.http import _cookie_no_quote_re
 from werkzeug.http import dump_cookie
 from werkzeug.sansio.request import Request as _SansIORequest
 from werkzeug.sansio.response import Response as _SansIOResponse
@@ -317,7 +316,7 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         ``Expires`` only to the second, so ``dump_cookie`` runs once per
         second and configuration rather than once per response.
         """
-        if not (name.isascii() and _cookie_no_quote_re.fullmatch(value)):
+        if not (name.isascii() and _core.is_plain_cookie_value(value)):
             return None
         expires_key = expires.replace(microsecond=0) if isinstance(expires, datetime) else expires
         key = (expires_key, path, domain, secure, httponly, samesite, partitioned)
