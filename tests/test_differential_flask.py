@@ -135,6 +135,7 @@ def _check_config_variants():
         {"SESSION_COOKIE_PARTITIONED": True, "APPLICATION_ROOT": "/root"},
         {"PERMANENT_SESSION_LIFETIME": timedelta(days=3), "SESSION_REFRESH_EACH_REQUEST": False},
         {"MAX_COOKIE_SIZE": 100},
+        {"SESSION_COOKIE_NAME": "séssion", "SESSION_COOKIE_DOMAIN": ".Example.COM:8080"},
     ]
     for config in variants:
         stock_app = make_app(StockInterface(), **config)
