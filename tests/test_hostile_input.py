@@ -473,6 +473,44 @@ def test_huge_timestamps(ts):
         assert_same_session(flask_sign(b"eyJpZCI6NDJ9." + ts_bytes), "flask-timestamp")
 
 
+@pytest.mark.parametrize("max_age", [2**63 - 1, 2**63, 10**20, -(2**63), -(2**63) - 1, -(10**20)])
+def test_max_age_outside_i64(max_age):
+    """Any int is a valid max_age for stock; ours must not raise OverflowError."""
+    for name in TIMED:
+        stock, ours = PAIRS[name]
+        token = stock.sign(b"v") if isinstance(stock, itsdangerous.Signer) else stock.dumps({"id": 1})
+        for kwargs in ({"max_age": max_age}, {"max_age": max_age, "return_timestamp": True}):
+            expected = outcome(lambda: _read(stock, token, kwargs))
+            got = outcome(lambda: _read(ours, token, kwargs))
+            assert same_outcome(expected, got), (name, kwargs, expected, got)
+            COUNTS["max-age-range"] += 1
+
+
+@pytest.mark.parametrize("clock", [2.0**63, 2.0**64, 1e30, -1.0, -(2.0**63) - 4096])
+def test_clock_outside_i64(clock):
+    """A (mocked) clock outside i64: same tokens, values and errors as stock."""
+    tokens = {
+        name: stock.sign(b"v") if isinstance(stock, itsdangerous.Signer) else stock.dumps({"id": 1})
+        for name, (stock, _) in PAIRS.items()
+    }  # signed at NOW
+    saved = time.time
+    time.time = lambda: clock
+    try:
+        for name, (stock, ours) in PAIRS.items():
+            if isinstance(stock, itsdangerous.Signer):
+                expected, got = outcome(lambda: stock.sign(b"v")), outcome(lambda: ours.sign(b"v"))
+            else:
+                expected, got = outcome(lambda: stock.dumps({"id": 1})), outcome(lambda: ours.dumps({"id": 1}))
+            assert same_outcome(expected, got), (name, clock, expected, got)
+            for kwargs in _load_calls(name):
+                expected = outcome(lambda: _read(stock, tokens[name], kwargs))
+                got = outcome(lambda: _read(ours, tokens[name], kwargs))
+                assert same_outcome(expected, got), (name, clock, kwargs, expected, got)
+                COUNTS["clock-range"] += 1
+    finally:
+        time.time = saved
+
+
 def test_non_token_types():
     for junk in (None, 42, 4.5, ["a.b"], "\ud800.abc", bytearray(b"a.b"), memoryview(b"a.b")):
         assert_same_everywhere(junk, "types")

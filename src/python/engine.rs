@@ -148,6 +148,12 @@ fn token_bytes<'a>(token: &'a Bound<'_, PyAny>) -> Option<&'a [u8]> {
     token.cast::<PyString>().ok()?.to_str().ok().map(str::as_bytes)
 }
 
+/// An `int` argument as `i64`: `Ok(None)` for `None`, `Err(())` for anything
+/// outside `i64` (stock handles any int, so the caller falls back to it).
+fn int_arg(value: Option<&Bound<'_, PyAny>>) -> Result<Option<i64>, ()> {
+    value.map(|v| v.extract::<i64>().map_err(|_| ())).transpose()
+}
+
 impl Engine {
     /// Verifies the token; the value, and the timestamp of a timed token.
     fn verify<'a>(&self, token: &'a [u8], max_age: Option<i64>, now: i64) -> Option<(&'a [u8], Option<u64>)> {
@@ -217,17 +223,21 @@ impl Engine {
 
     /// `Signer.sign` / `TimestampSigner.sign`.
     #[pyo3(signature = (value, now=None))]
-    fn sign<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>, now: Option<i64>) -> Bound<'py, PyAny> {
-        let (Some(value), Ok(timestamp)) = (token_bytes(value), self.timestamp_for_signing(now)) else {
+    fn sign<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>, now: Option<&Bound<'py, PyAny>>) -> Bound<'py, PyAny> {
+        let timestamp = int_arg(now).and_then(|now| self.timestamp_for_signing(now));
+        let (Some(value), Ok(timestamp)) = (token_bytes(value), timestamp) else {
             return py.NotImplemented().into_bound(py);
         };
         PyBytes::new(py, &self.signer.sign(value, timestamp)).into_any()
     }
 
     /// `Signer.unsign` (value) / `TimestampSigner.unsign` (value, timestamp).
-    #[pyo3(signature = (token, max_age=None, now=0))]
-    fn unsign<'py>(&self, py: Python<'py>, token: &Bound<'py, PyAny>, max_age: Option<i64>, now: i64) -> PyResult<Bound<'py, PyAny>> {
-        let Some((value, ts)) = token_bytes(token).and_then(|t| self.verify(t, max_age, now)) else {
+    #[pyo3(signature = (token, max_age=None, now=None))]
+    fn unsign<'py>(&self, py: Python<'py>, token: &Bound<'py, PyAny>, max_age: Option<&Bound<'py, PyAny>>, now: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+        let (Ok(max_age), Ok(now)) = (int_arg(max_age), int_arg(now)) else {
+            return Ok(py.NotImplemented().into_bound(py));
+        };
+        let Some((value, ts)) = token_bytes(token).and_then(|t| self.verify(t, max_age, now.unwrap_or(0))) else {
             return Ok(py.NotImplemented().into_bound(py));
         };
         let value = PyBytes::new(py, value).into_any();
@@ -239,12 +249,12 @@ impl Engine {
 
     /// `Serializer.dumps` for the engine's format; `now` for timed serializers.
     #[pyo3(signature = (obj, now=None))]
-    fn dumps<'py>(&self, py: Python<'py>, obj: &Bound<'py, PyAny>, now: Option<i64>) -> Bound<'py, PyAny> {
+    fn dumps<'py>(&self, py: Python<'py>, obj: &Bound<'py, PyAny>, now: Option<&Bound<'py, PyAny>>) -> Bound<'py, PyAny> {
         let not_implemented = || py.NotImplemented().into_bound(py);
         if self.format == Format::Raw {
             return not_implemented();
         }
-        let Ok(timestamp) = self.timestamp_for_signing(now) else {
+        let Ok(timestamp) = int_arg(now).and_then(|now| self.timestamp_for_signing(now)) else {
             return not_implemented();
         };
         let mut json = Vec::with_capacity(256);
@@ -265,19 +275,23 @@ impl Engine {
 
     /// `Serializer.loads` / `TimedSerializer.loads`: the object, or
     /// `(object, timestamp)` when `with_timestamp`.
-    #[pyo3(signature = (token, max_age=None, now=0, with_timestamp=false))]
+    #[pyo3(signature = (token, max_age=None, now=None, with_timestamp=false))]
     fn loads<'py>(
         &self,
         py: Python<'py>,
         token: &Bound<'py, PyAny>,
-        max_age: Option<i64>,
-        now: i64,
+        max_age: Option<&Bound<'py, PyAny>>,
+        now: Option<&Bound<'py, PyAny>>,
         with_timestamp: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let not_implemented = || Ok(py.NotImplemented().into_bound(py));
         if self.format == Format::Raw {
             return not_implemented();
         }
+        let (Ok(max_age), Ok(now)) = (int_arg(max_age), int_arg(now)) else {
+            return not_implemented();
+        };
+        let now = now.unwrap_or(0);
         let Some((value, ts)) = token_bytes(token).and_then(|t| self.verify(t, max_age, now)) else {
             return not_implemented();
         };
