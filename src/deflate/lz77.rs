@@ -3,8 +3,8 @@
 //! without sliding.
 //!
 //! Differences from zlib that do not change the output:
-//! - the whole input is copied into the window once (zlib's single
-//!   fill_window read when the input is at most 64K minus lookahead);
+//! - the whole input is copied into the window once, as zlib's first
+//!   fill_window does for any input up to its 64 KiB window;
 //! - head[] entries carry a per-call stamp instead of being zeroed by
 //!   deflateInit, so setup does not cost a 64 KiB memset;
 //! - prev[] is never cleared, as in zlib: every entry is written by an
