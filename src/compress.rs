@@ -64,7 +64,21 @@ impl std::error::Error for InflateError {}
 /// as the output would pass `max_output`; the output buffer never grows
 /// beyond `max_output` bytes.
 pub fn decompress(input: &[u8], max_output: usize) -> Result<Vec<u8>, InflateError> {
-    let mut z = Decompress::new(true);
+    thread_local! {
+        // inflateReset is cheap; inflateInit plus its 32 KiB window is not,
+        // next to inflating a few hundred bytes of cookie.
+        static INFLATER: std::cell::RefCell<Decompress> = std::cell::RefCell::new(Decompress::new(true));
+    }
+    INFLATER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut z) => {
+            z.reset(true);
+            inflate_with(&mut z, input, max_output)
+        }
+        Err(_) => inflate_with(&mut Decompress::new(true), input, max_output),
+    })
+}
+
+fn inflate_with(z: &mut Decompress, input: &[u8], max_output: usize) -> Result<Vec<u8>, InflateError> {
     let initial = max_output.min(input.len().saturating_mul(4).max(1024));
     let mut out = Vec::with_capacity(initial);
     loop {

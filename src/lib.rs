@@ -4,7 +4,13 @@
 //! can be tested with `cargo test` and fuzzed directly.
 
 pub mod compress;
+pub mod cookie;
 pub mod deflate;
+pub mod encoding;
+pub mod json;
+pub mod payload;
+pub mod signing;
+pub mod token;
 
 #[cfg(feature = "python")]
 mod python;

@@ -4,10 +4,16 @@
 use pyo3::prelude::*;
 
 mod compress;
+mod cookie;
+mod engine;
+mod json;
 
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     compress::register(m)?;
+    cookie::register(m)?;
+    engine::register(m)?;
+    json::register(m)?;
     Ok(())
 }

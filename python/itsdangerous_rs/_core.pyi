@@ -1,0 +1,44 @@
+"""Type stubs for the Rust extension module."""
+
+from typing import Any
+
+class PayloadTooLarge(ValueError):
+    """The inflated payload passed the serializer's ``max_decompressed_size``."""
+
+class Engine:
+    """A prepared signer (every key already derived) and a payload format.
+
+    Every method returns ``NotImplemented`` where stock itsdangerous must
+    decide (any error included); callers then run the stock code.
+    """
+
+    def __init__(
+        self,
+        secret_keys: list[bytes],
+        salt: bytes,
+        key_derivation: str,
+        derive_digest: str,
+        mac_digest: str,
+        sep: bytes,
+        timed: bool,
+        format: str,
+        max_decompressed: int,
+    ) -> None: ...
+    def sign(self, value: str | bytes, now: int | None = None) -> Any: ...
+    def unsign(self, token: str | bytes, max_age: int | None = None, now: int = 0) -> Any: ...
+    def dumps(self, obj: Any, now: int | None = None) -> Any: ...
+    def loads(
+        self,
+        token: str | bytes,
+        max_age: int | None = None,
+        now: int = 0,
+        with_timestamp: bool = False,
+    ) -> Any: ...
+
+def cookie_value(header: str, name: str) -> Any:
+    """``request.cookies.get(name)``; ``NotImplemented`` when Werkzeug must parse."""
+
+def json_dumps(obj: Any, ensure_ascii: bool, sort_keys: bool, compact: bool, flask_tags: bool) -> Any: ...
+def json_loads(data: bytes, flask_tags: bool) -> Any: ...
+def zlib_compress(data: bytes) -> bytes: ...
+def zlib_decompress(data: bytes, max_output: int) -> bytes: ...

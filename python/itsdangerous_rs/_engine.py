@@ -1,0 +1,135 @@
+"""Deciding when a configuration is one the Rust engine reproduces exactly.
+
+An engine is built once per distinct configuration and shared: building one
+derives every key, so it must not happen per call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import typing as t
+
+from itsdangerous import signer as _signer
+from itsdangerous import timed as _timed
+from itsdangerous.encoding import _base64_alphabet
+
+from . import _core
+
+#: Inflated payloads larger than this raise ``BadPayload`` instead of being
+#: built (stock has no cap). Overridable per serializer class or instance.
+DEFAULT_MAX_DECOMPRESSED_SIZE = 16 * 1024 * 1024
+
+_DIGEST_NAMES: dict[t.Any, str] = {
+    _signer._lazy_sha1: "sha1",
+    hashlib.sha1: "sha1",
+    hashlib.sha224: "sha224",
+    hashlib.sha256: "sha256",
+    hashlib.sha384: "sha384",
+    hashlib.sha512: "sha512",
+}
+try:  # Flask ships its own lazy SHA-1 for its session interface.
+    from flask.sessions import _lazy_sha1 as _flask_lazy_sha1
+except ImportError:  # pragma: no cover - Flask is optional
+    pass
+else:
+    _DIGEST_NAMES[_flask_lazy_sha1] = "sha1"
+
+_KEY_DERIVATIONS = frozenset({"concat", "django-concat", "hmac", "none"})
+_SIGNER_KWARGS = frozenset({"key_derivation", "digest_method", "sep"})
+
+_engines: dict[tuple[t.Any, ...], _core.Engine] = {}
+_MAX_ENGINES = 256
+
+
+def digest_name(digest_method: t.Any) -> str | None:
+    try:
+        return _DIGEST_NAMES.get(digest_method)
+    except TypeError:  # unhashable digest object
+        return None
+
+
+def get_engine(
+    secret_keys: t.Sequence[bytes],
+    salt: bytes,
+    key_derivation: t.Any,
+    derive_digest: t.Any,
+    mac_digest: t.Any,
+    sep: t.Any,
+    timed: bool,
+    payload_format: str,
+    max_decompressed: int,
+) -> _core.Engine | None:
+    """The shared engine for this configuration, or None if Rust can't do it."""
+    derive_name = digest_name(derive_digest)
+    mac_name = digest_name(mac_digest)
+    if (
+        derive_name is None
+        or mac_name is None
+        or key_derivation not in _KEY_DERIVATIONS
+        or type(sep) is not bytes
+        or not sep
+        or sep in _base64_alphabet
+        or type(salt) is not bytes
+        or not secret_keys
+        or any(type(k) is not bytes for k in secret_keys)
+    ):
+        return None
+    key = (
+        tuple(secret_keys),
+        salt,
+        key_derivation,
+        derive_name,
+        mac_name,
+        sep,
+        timed,
+        payload_format,
+        max_decompressed,
+    )
+    engine = _engines.get(key)
+    if engine is None:
+        if len(_engines) >= _MAX_ENGINES:
+            _engines.clear()
+        engine = _engines[key] = _core.Engine(list(key[0]), *key[1:])
+    return engine
+
+
+def signer_class_settings(
+    signer_cls: type, signer_kwargs: dict[str, t.Any]
+) -> tuple[t.Any, t.Any, t.Any] | None:
+    """(key_derivation, digest_method, sep) a serializer's signer would get."""
+    if not _SIGNER_KWARGS.issuperset(signer_kwargs):
+        return None
+    key_derivation = signer_kwargs.get("key_derivation")
+    if key_derivation is None:
+        key_derivation = signer_cls.default_key_derivation
+    digest_method = signer_kwargs.get("digest_method")
+    if digest_method is None:
+        digest_method = signer_cls.default_digest_method
+    sep = signer_kwargs.get("sep", b".")
+    if isinstance(sep, str):
+        sep = sep.encode("utf-8")
+    return key_derivation, digest_method, sep
+
+
+_STOCK_SIGNER_METHODS = {
+    name: getattr(_timed.TimestampSigner, name)
+    for name in (
+        "derive_key",
+        "get_signature",
+        "verify_signature",
+        "get_timestamp",
+        "timestamp_to_datetime",
+    )
+}
+
+
+_TIMED_ONLY = frozenset({"get_timestamp", "timestamp_to_datetime"})
+
+
+def signer_methods_are_stock(cls: type, timed: bool) -> bool:
+    """Rust skips these methods, so a subclass overriding one keeps stock."""
+    return all(
+        getattr(cls, name, None) is method
+        for name, method in _STOCK_SIGNER_METHODS.items()
+        if timed or name not in _TIMED_ONLY
+    )

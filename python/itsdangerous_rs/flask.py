@@ -1,0 +1,351 @@
+"""A drop-in, byte-identical replacement for Flask's cookie session interface.
+
+``app.session_interface = SecureCookieSessionInterface()`` moves the session
+work of every request into Rust: signing state is prepared once per set of
+keys, the cookie is found in ``HTTP_COOKIE`` without parsing every cookie, and
+``Set-Cookie`` is written without going through ``dump_cookie`` each time. All
+of it gives the same bytes as stock Flask; whatever the fast path does not
+cover (custom tags, JSON providers, serializers, overridden methods, unusual
+headers) runs the stock code.
+"""
+
+from __future__ import annotations
+
+import time as _time
+import typing as t
+from datetime import datetime
+
+from flask import sessions as _sessions
+from flask.json.provider import DefaultJSONProvider
+from flask.json.tag import PassDict
+from flask.json.tag import PassList
+from flask.json.tag import TagBytes
+from flask.json.tag import TagDateTime
+from flask.json.tag import TagDict
+from flask.json.tag import TagMarkup
+from flask.json.tag import TaggedJSONSerializer
+from flask.json.tag import TagTuple
+from flask.json.tag import TagUUID
+from flask.globals import _cv_app
+from flask.wrappers import Response as _FlaskResponse
+from itsdangerous.exc import BadSignature
+from werkzeug.http import _cookie_no_quote_re
+from werkzeug.http import dump_cookie
+from werkzeug.sansio.request import Request as _SansIORequest
+from werkzeug.sansio.response import Response as _SansIOResponse
+
+from . import _core
+from . import _engine
+from .serializer import _inflate_limit_error
+from .serializer import _URL_SAFE_PAYLOAD_METHODS
+from .serializer import URLSafeTimedSerializer
+
+if t.TYPE_CHECKING:
+    from flask import Flask
+    from flask.sessions import SessionMixin
+    from flask.wrappers import Request
+    from flask.wrappers import Response
+
+__all__ = ["SecureCookieSessionInterface", "SessionSerializer"]
+
+_DEFAULT_TAGS = (TagDict, PassDict, TagTuple, PassList, TagBytes, TagMarkup, TagUUID, TagDateTime)
+_STOCK_COOKIES = _SansIORequest.__dict__["cookies"]
+_STOCK_SET_COOKIE = _SansIOResponse.set_cookie
+_STOCK_VARY = _SansIOResponse.__dict__["vary"]
+_FLASK_MAX_COOKIE_SIZE = _FlaskResponse.__dict__["max_cookie_size"]
+# id -> (serializer, verdict); holding the serializer keeps its id from being reused.
+_default_serializers: dict[int, tuple[t.Any, bool]] = {}
+_UNSET = object()
+
+
+def _has_default_tags(serializer: t.Any) -> bool:
+    """True for a TaggedJSONSerializer with exactly Flask's built-in tags."""
+    if type(serializer) is not TaggedJSONSerializer:
+        return False
+    order = serializer.order
+    if len(order) != len(_DEFAULT_TAGS) or len(serializer.tags) != 6:
+        return False
+    seen = _default_serializers.get(id(serializer))
+    if seen is not None and seen[0] is serializer:
+        return seen[1]
+    verdict = all(type(tag) is cls for tag, cls in zip(order, _DEFAULT_TAGS)) and all(
+        serializer.tags.get(tag.key) is tag for tag in order if tag.key
+    )
+    if len(_default_serializers) >= 64:
+        _default_serializers.clear()
+    _default_serializers[id(serializer)] = (serializer, verdict)
+    return verdict
+
+
+def _json_is_default(app: t.Any) -> bool:
+    """Flask's default JSON provider with its session-relevant defaults."""
+    provider = app.json
+    return type(provider) is DefaultJSONProvider and provider.sort_keys is True and provider.ensure_ascii is True
+
+
+class SessionSerializer(URLSafeTimedSerializer):
+    """The serializer ``get_signing_serializer`` returns.
+
+    With Flask's default tags and, in the current app context, Flask's default
+    JSON provider, it dumps and loads sessions in Rust; otherwise it is stock.
+    Outside an app context Flask writes unsorted JSON, so that is stock too.
+    The context is checked on every call; the engine is cached per instance.
+    """
+
+    def _rs_payload_format(self) -> str | None:
+        if self.serializer_kwargs or not _has_default_tags(self.serializer):
+            return None
+        if any(getattr(type(self), name) is not method for name, method in _URL_SAFE_PAYLOAD_METHODS.items()):
+            return None
+        return "flask_session"
+
+    def _rs_engine(self, salt: t.Any) -> t.Any:
+        if salt is not None:
+            return None
+        engine = self.__dict__.get("_rs_default_engine", _UNSET)
+        if engine is _UNSET:
+            engine = super()._rs_engine(None)  # verifies the tags in full, once
+        if engine is None:
+            return None
+        # Flask's JSON depends on the app context, and tags can be registered
+        # later, so these are checked on every call.
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None:
+            return None
+        provider = app_ctx.app.json
+        serializer = self.serializer
+        if (
+            type(provider) is DefaultJSONProvider
+            and provider.sort_keys is True
+            and provider.ensure_ascii is True
+            and len(serializer.order) == len(_DEFAULT_TAGS)
+            and len(serializer.tags) == 6
+        ):
+            return engine
+        return None
+
+
+class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
+    """:class:`flask.sessions.SecureCookieSessionInterface`, with its work in Rust."""
+
+    #: Inflated session payloads larger than this raise ``BadPayload``.
+    max_decompressed_size: int = 1024 * 1024
+
+    def __init__(self) -> None:
+        self._engines: dict[t.Any, t.Any] = {}
+        self._cookie_suffixes: dict[t.Any, str] = {}
+        # (inputs the last decision depended on..., engine); see _fast_engine.
+        self._last_decision: tuple[t.Any, ...] | None = None
+
+    def _signing_keys(self, app: Flask) -> list[t.Any] | None:
+        if not app.secret_key:
+            return None
+        keys: list[t.Any] = []
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        if fallbacks:
+            # A lone string is one key, not a list of one-character keys.
+            if isinstance(fallbacks, (str, bytes)):
+                keys.append(fallbacks)
+            else:
+                keys.extend(fallbacks)
+        keys.append(app.secret_key)  # the current key signs
+        return keys
+
+    def get_signing_serializer(self, app: Flask) -> SessionSerializer | None:  # type: ignore[override]
+        keys = self._signing_keys(app)
+        if keys is None:
+            return None
+        serializer = SessionSerializer(
+            keys,
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+        )
+        serializer.max_decompressed_size = self.max_decompressed_size
+        return serializer
+
+    def _fast_engine(self, app: Flask) -> t.Any:
+        """The Rust engine for this app's session, or None to run stock code.
+
+        Called twice per request, so the last decision is kept with what it
+        depended on and reused while those are the same objects (and the
+        fallbacks compare equal, in case the list was changed in place).
+        """
+        serializer = self.serializer
+        provider = app.json
+        secret_key = app.secret_key
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        last = self._last_decision
+        if (
+            last is not None
+            and last[0] is app
+            and last[1] is secret_key
+            and last[2] == fallbacks
+            and last[3] is serializer
+            and last[4] is provider
+            and last[5] is self.salt
+            and last[6] is self.key_derivation
+            and last[7] is self.digest_method
+            and len(serializer.order) == len(_DEFAULT_TAGS)
+            and len(serializer.tags) == 6
+            and provider.sort_keys is True
+            and provider.ensure_ascii is True
+        ):
+            return last[8]
+        engine = self._decide_fast_engine(app)
+        snapshot = list(fallbacks) if isinstance(fallbacks, list) else fallbacks
+        self._last_decision = (
+            app, secret_key, snapshot, serializer, provider,
+            self.salt, self.key_derivation, self.digest_method, engine,
+        )
+        return engine
+
+    def _decide_fast_engine(self, app: Flask) -> t.Any:
+        if (
+            type(self).get_signing_serializer is not SecureCookieSessionInterface.get_signing_serializer
+            or not _json_is_default(app)
+            or not _has_default_tags(self.serializer)
+        ):
+            return None
+        secret_key = app.secret_key
+        if not secret_key:
+            return None
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        if fallbacks and not isinstance(fallbacks, (str, bytes)):
+            fallbacks = tuple(fallbacks)
+        cache_key = (secret_key, fallbacks, self.salt, self.key_derivation, self.digest_method)
+        try:
+            return self._engines[cache_key]
+        except (KeyError, TypeError):
+            pass
+        keys = [k.encode("utf-8") if isinstance(k, str) else k for k in self._signing_keys(app) or ()]
+        salt = self.salt.encode("utf-8") if isinstance(self.salt, str) else self.salt
+        engine = _engine.get_engine(
+            keys, salt, self.key_derivation, self.digest_method, self.digest_method, b".",
+            True, "flask_session", self.max_decompressed_size,
+        )
+        if len(self._engines) >= 16:
+            self._engines.clear()
+        try:
+            self._engines[cache_key] = engine
+        except TypeError:  # unhashable keys: no caching, still correct
+            pass
+        return engine
+
+    def open_session(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
+        engine = self._fast_engine(app)
+        if engine is None:
+            return super().open_session(app, request)
+        name = self.get_cookie_name(app)
+        val: t.Any = NotImplemented
+        # Werkzeug's own request class, cookies not parsed yet (not a proxy, not a subclass's own parsing).
+        if getattr(type(request), "cookies", None) is _STOCK_COOKIES and "cookies" not in request.__dict__:
+            header = request.environ.get("HTTP_COOKIE")
+            val = _core.cookie_value(header, name) if isinstance(header, str) else None
+        if val is NotImplemented:
+            val = request.cookies.get(name)
+        if not val:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data = engine.loads(val, max_age, int(_time.time()))
+        except _core.PayloadTooLarge as e:
+            raise _inflate_limit_error(e) from e
+        if data is NotImplemented:
+            # Bad, expired or unusual cookie: stock decides, exceptions included.
+            try:
+                data = self.get_signing_serializer(app).loads(val, max_age=max_age)  # type: ignore[union-attr]
+            except BadSignature:
+                return self.session_class()
+        return self.session_class(data)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        engine = self._fast_engine(app)
+        if engine is None or type(response).vary is not _STOCK_VARY or type(response).set_cookie is not _STOCK_SET_COOKIE:
+            return super().save_session(app, session, response)
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        partitioned = self.get_cookie_partitioned(app)
+        samesite = self.get_cookie_samesite(app)
+        httponly = self.get_cookie_httponly(app)
+
+        # Stock adds "Vary: Cookie" up to twice; once it is there the second add is a no-op.
+        vary_added = False
+        if session.accessed:
+            _add_vary_cookie(response)
+            vary_added = True
+        if not session:
+            if session.modified:
+                response.delete_cookie(
+                    name, domain=domain, path=path, secure=secure,
+                    partitioned=partitioned, samesite=samesite, httponly=httponly,
+                )
+                if not vary_added:
+                    _add_vary_cookie(response)
+            return
+        if not self.should_set_cookie(app, session):
+            return
+        expires = self.get_expiration_time(app, session)
+        val = engine.dumps(dict(session), int(_time.time()))
+        if val is NotImplemented:
+            val = self.get_signing_serializer(app).dumps(dict(session))  # type: ignore[union-attr]
+        header = self._set_cookie_header(name, val, expires, path, domain, secure, httponly, samesite, partitioned)
+        if header is None or len(header) > _max_cookie_size(app, response) > 0:
+            # Non-ASCII names, odd values and oversized cookies: Werkzeug
+            # quotes, encodes and warns exactly as it always does.
+            response.set_cookie(
+                name, val, expires=expires, httponly=httponly, domain=domain, path=path,
+                secure=secure, partitioned=partitioned, samesite=samesite,
+            )
+        else:
+            response.headers.add("Set-Cookie", header)
+        if not vary_added:
+            _add_vary_cookie(response)
+
+    def _set_cookie_header(
+        self, name: str, value: str, expires: t.Any, path: t.Any, domain: t.Any,
+        secure: t.Any, httponly: t.Any, samesite: t.Any, partitioned: t.Any,
+    ) -> str | None:
+        """``dump_cookie(name, value, ...)`` with the attribute part cached.
+
+        Everything after ``name=value`` depends only on the attributes, and
+        ``Expires`` only to the second, so ``dump_cookie`` runs once per
+        second and configuration rather than once per response.
+        """
+        if not (name.isascii() and _cookie_no_quote_re.fullmatch(value)):
+            return None
+        expires_key = expires.replace(microsecond=0) if isinstance(expires, datetime) else expires
+        key = (expires_key, path, domain, secure, httponly, samesite, partitioned)
+        try:
+            suffix = self._cookie_suffixes[key]
+        except KeyError:
+            # An empty value is never quoted, so what follows "x=" is the attributes.
+            suffix = dump_cookie(
+                "x", "", expires=expires, path=path, domain=domain, secure=secure,
+                httponly=httponly, max_size=0, samesite=samesite, partitioned=partitioned,
+            )[2:]
+            if len(self._cookie_suffixes) >= 64:
+                self._cookie_suffixes.clear()
+            self._cookie_suffixes[key] = suffix
+        except TypeError:  # unhashable attribute from an overridden getter
+            return None
+        return f"{name}={value}{suffix}"
+
+
+def _max_cookie_size(app: t.Any, response: t.Any) -> int:
+    """``response.max_cookie_size`` without the ``current_app`` proxy."""
+    if type(response).max_cookie_size is _FLASK_MAX_COOKIE_SIZE:
+        return app.config["MAX_COOKIE_SIZE"]  # what Flask's property reads in an app context
+    return response.max_cookie_size
+
+
+def _add_vary_cookie(response: t.Any) -> None:
+    """``response.vary.add("Cookie")`` without building a HeaderSet when it is plain."""
+    headers = response.headers
+    vary = headers.get("Vary")
+    if vary is None:
+        headers["Vary"] = "Cookie"
+    elif '"' in vary or "cookie" not in (item.strip().lower() for item in vary.split(",")):
+        response.vary.add("Cookie")  # quoted items, or Cookie missing: Werkzeug's own update

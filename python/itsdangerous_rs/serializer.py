@@ -1,0 +1,168 @@
+"""The four itsdangerous serializers with their default configurations in Rust."""
+
+from __future__ import annotations
+
+import json as _json_module
+import time as _time
+import typing as t
+from datetime import datetime
+from datetime import timezone
+
+from itsdangerous import _json
+from itsdangerous import serializer as _serializer
+from itsdangerous import signer as _signer
+from itsdangerous import timed as _timed
+from itsdangerous import url_safe as _url_safe
+from itsdangerous.exc import BadPayload
+
+from . import _core
+from . import _engine
+from .signer import Signer
+from .signer import TimestampSigner
+
+_UTC = timezone.utc
+# Captured at import: the upstream-suite runner swaps the module attributes.
+_StockTimedSerializer = _timed.TimedSerializer
+_URLSafeSerializerMixin = _url_safe.URLSafeSerializerMixin
+
+_PLAIN_SIGNERS = (_signer.Signer, Signer)
+_TIMED_SIGNERS = (_timed.TimestampSigner, TimestampSigner)
+_STOCK_PAYLOAD_METHODS = {
+    "dump_payload": _serializer.Serializer.dump_payload,
+    "load_payload": _serializer.Serializer.load_payload,
+    "make_signer": _serializer.Serializer.make_signer,
+}
+_URL_SAFE_PAYLOAD_METHODS = {
+    **_STOCK_PAYLOAD_METHODS,
+    "dump_payload": _url_safe.URLSafeSerializerMixin.dump_payload,
+    "load_payload": _url_safe.URLSafeSerializerMixin.load_payload,
+}
+
+
+def _inflate_limit_error(error: Exception) -> BadPayload:
+    return BadPayload(
+        "Could not zlib decompress the payload before decoding the payload",
+        original_error=error,
+    )
+
+
+class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
+    """:class:`itsdangerous.Serializer`; exact default configurations run in Rust."""
+
+    #: Inflated payloads larger than this many bytes raise ``BadPayload``.
+    max_decompressed_size: int = _engine.DEFAULT_MAX_DECOMPRESSED_SIZE
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        # Any change to the configuration invalidates the prepared engine.
+        object.__setattr__(self, name, value)
+        self.__dict__.pop("_rs_default_engine", None)
+
+    def _rs_payload_format(self) -> str | None:
+        """The Rust payload format matching ``self.serializer``, if any."""
+        if self.serializer_kwargs:
+            return None
+        cls = type(self)
+        if isinstance(self, _URLSafeSerializerMixin):
+            methods, serializer = _URL_SAFE_PAYLOAD_METHODS, _json._CompactJSON
+            payload_format = "urlsafe_json"
+        else:
+            methods, serializer = _STOCK_PAYLOAD_METHODS, _json_module
+            payload_format = "json"
+        if self.serializer is not serializer:
+            return None
+        if any(getattr(cls, name) is not method for name, method in methods.items()):
+            return None
+        return payload_format
+
+    def _rs_build_engine(self, salt: t.Any) -> t.Any:
+        timed = isinstance(self, _StockTimedSerializer)
+        if self.signer not in (_TIMED_SIGNERS if timed else _PLAIN_SIGNERS):
+            return None
+        payload_format = self._rs_payload_format()
+        if payload_format is None:
+            return None
+        settings = _engine.signer_class_settings(self.signer, self.signer_kwargs)
+        if settings is None:
+            return None
+        key_derivation, digest_method, sep = settings
+        if salt is None:
+            salt = self.salt
+        if salt is None:
+            salt = b"itsdangerous.Signer"
+        elif isinstance(salt, str):
+            salt = salt.encode("utf-8")
+        return _engine.get_engine(
+            self.secret_keys,
+            salt,
+            key_derivation,
+            digest_method,
+            digest_method,
+            sep,
+            timed,
+            payload_format,
+            self.max_decompressed_size,
+        )
+
+    def _rs_engine(self, salt: t.Any) -> t.Any:
+        if salt is not None:
+            return self._rs_build_engine(salt)
+        try:
+            return self.__dict__["_rs_default_engine"]
+        except KeyError:
+            engine = self.__dict__["_rs_default_engine"] = self._rs_build_engine(None)
+            return engine
+
+    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
+        engine = self._rs_engine(salt)
+        if engine is not None:
+            rv = engine.dumps(obj, int(_time.time()))
+            if rv is not NotImplemented:
+                return rv
+        return super().dumps(obj, salt)
+
+    def loads(self, s: str | bytes, salt: str | bytes | None = None, **kwargs: t.Any) -> t.Any:
+        engine = self._rs_engine(salt)
+        if engine is not None and not kwargs:
+            try:
+                rv = engine.loads(s)
+            except _core.PayloadTooLarge as e:
+                raise _inflate_limit_error(e) from e
+            if rv is not NotImplemented:
+                return rv
+        return super().loads(s, salt, **kwargs)
+
+
+class TimedSerializer(_timed.TimedSerializer, Serializer):  # type: ignore[type-arg]
+    """:class:`itsdangerous.TimedSerializer`; exact default configurations run in Rust."""
+
+    default_signer = TimestampSigner
+
+    def loads(  # type: ignore[override]
+        self,
+        s: str | bytes,
+        max_age: int | None = None,
+        return_timestamp: bool = False,
+        salt: str | bytes | None = None,
+    ) -> t.Any:
+        engine = self._rs_engine(salt)
+        if engine is not None and (max_age is None or type(max_age) is int):
+            try:
+                rv = engine.loads(s, max_age, int(_time.time()), return_timestamp)
+            except _core.PayloadTooLarge as e:
+                raise _inflate_limit_error(e) from e
+            if rv is not NotImplemented:
+                if return_timestamp:
+                    return rv[0], datetime.fromtimestamp(rv[1], tz=_UTC)
+                return rv
+        return super().loads(s, max_age, return_timestamp, salt)
+
+
+class URLSafeSerializer(_url_safe.URLSafeSerializer, Serializer):
+    """:class:`itsdangerous.URLSafeSerializer`; exact default configurations run in Rust."""
+
+
+class URLSafeTimedSerializer(_url_safe.URLSafeTimedSerializer, TimedSerializer):
+    """:class:`itsdangerous.URLSafeTimedSerializer`; exact default configurations run in Rust."""
+
+
+Serializer.default_signer = Signer

@@ -1,0 +1,265 @@
+//! base64 and timestamp encodings, as itsdangerous spells them.
+//!
+//! Encoding is strict URL-safe base64 without padding. Decoding reproduces
+//! `itsdangerous.encoding.base64_decode`: pad with `=` to a multiple of four,
+//! then CPython's non-strict `binascii.a2b_base64`, which skips junk bytes and
+//! stops at the first complete pad sequence.
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+
+/// Strict URL-safe decoding that, like `binascii`, ignores the unused low bits
+/// of the last character. Clean input (every well-formed token) takes this
+/// path; anything it rejects goes through the lenient decoder.
+const URL_SAFE_CLEAN: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+);
+
+/// Which characters carry the values 62 and 63.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alphabet {
+    /// `urlsafe_b64decode`: `-`/`_` are translated to `+`/`/` first, so all four count.
+    UrlSafe,
+    /// `b64decode` without altchars: only `+` and `/`.
+    Standard,
+}
+
+/// Why lenient decoding failed; both are `binascii.Error` in Python.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// One data character past a multiple of four.
+    InvalidLength,
+    /// Two or three data characters left without the pad that ends them.
+    IncorrectPadding,
+}
+
+const INVALID: u8 = 0xff;
+
+const fn decode_table(alphabet: Alphabet) -> [u8; 256] {
+    let mut table = [INVALID; 256];
+    let symbols = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < 64 {
+        table[symbols[i] as usize] = i as u8;
+        i += 1;
+    }
+    if let Alphabet::UrlSafe = alphabet {
+        table[b'-' as usize] = 62;
+        table[b'_' as usize] = 63;
+    }
+    table
+}
+
+static URL_SAFE_TABLE: [u8; 256] = decode_table(Alphabet::UrlSafe);
+static STANDARD_TABLE: [u8; 256] = decode_table(Alphabet::Standard);
+
+/// Appends URL-safe base64 of `input` without padding (`base64_encode`).
+pub fn encode_urlsafe_into(input: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(
+        start + base64::encoded_len(input.len(), false).unwrap_or(0),
+        0,
+    );
+    let written = URL_SAFE_NO_PAD
+        .encode_slice(input, &mut out[start..])
+        .unwrap_or(0);
+    out.truncate(start + written);
+}
+
+pub fn encode_urlsafe(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() * 4 / 3 + 4);
+    encode_urlsafe_into(input, &mut out);
+    out
+}
+
+/// Standard base64 with padding (`base64.b64encode`), as Flask's bytes tag writes it.
+pub fn encode_standard(input: &[u8]) -> String {
+    STANDARD.encode(input)
+}
+
+/// `itsdangerous.encoding.base64_decode` for bytes input: pad, then decode leniently.
+pub fn decode_urlsafe_lenient(input: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    if let Ok(decoded) = URL_SAFE_CLEAN.decode(input) {
+        return Ok(decoded);
+    }
+    // The padding counts every byte, junk included, exactly as `-len(s) % 4` does.
+    let pad = (4 - input.len() % 4) % 4;
+    decode_lenient(input, pad, Alphabet::UrlSafe)
+}
+
+/// `base64.b64decode(s)` (validate=False) for ASCII input, as Flask's bytes tag reads it.
+pub fn decode_standard_lenient(input: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    decode_lenient(input, 0, Alphabet::Standard)
+}
+
+/// CPython 3.11 `binascii.a2b_base64(data + b"=" * extra_pad, strict_mode=False)`.
+fn decode_lenient(
+    input: &[u8],
+    extra_pad: usize,
+    alphabet: Alphabet,
+) -> Result<Vec<u8>, DecodeError> {
+    let table = match alphabet {
+        Alphabet::UrlSafe => &URL_SAFE_TABLE,
+        Alphabet::Standard => &STANDARD_TABLE,
+    };
+    let mut out = Vec::with_capacity((input.len() + extra_pad) / 4 * 3 + 3);
+    let mut quad_pos = 0u8;
+    let mut left: u8 = 0;
+    let mut pads = 0u8;
+    for &byte in input.iter().chain(std::iter::repeat_n(&b'=', extra_pad)) {
+        if byte == b'=' {
+            if quad_pos >= 2 {
+                pads += 1;
+                if quad_pos + pads >= 4 {
+                    // A complete pad sequence ends decoding; the rest is ignored.
+                    return Ok(out);
+                }
+            }
+            continue;
+        }
+        let value = table[byte as usize];
+        if value == INVALID {
+            continue;
+        }
+        pads = 0;
+        match quad_pos {
+            0 => {
+                left = value;
+                quad_pos = 1;
+            }
+            1 => {
+                out.push((left << 2) | (value >> 4));
+                left = value & 0x0f;
+                quad_pos = 2;
+            }
+            2 => {
+                out.push((left << 4) | (value >> 2));
+                left = value & 0x03;
+                quad_pos = 3;
+            }
+            _ => {
+                out.push((left << 6) | value);
+                quad_pos = 0;
+            }
+        }
+    }
+    match quad_pos {
+        0 => Ok(out),
+        1 => Err(DecodeError::InvalidLength),
+        _ => Err(DecodeError::IncorrectPadding),
+    }
+}
+
+/// `base64_encode(int_to_bytes(ts))`: big-endian with leading zero bytes stripped.
+pub fn encode_timestamp_into(timestamp: u64, out: &mut Vec<u8>) {
+    let bytes = timestamp.to_be_bytes();
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(8);
+    encode_urlsafe_into(&bytes[first..], out);
+}
+
+/// `bytes_to_int(base64_decode(s))`; `None` where itsdangerous fails
+/// (bad base64, or more than eight bytes for its `>Q` struct).
+pub fn decode_timestamp(input: &[u8]) -> Option<u64> {
+    let bytes = decode_urlsafe_lenient(input).ok()?;
+    if bytes.len() > 8 {
+        return None;
+    }
+    Some(bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_round_trip() {
+        let mut out = Vec::new();
+        encode_timestamp_into(1_700_000_000, &mut out);
+        assert_eq!(out, b"ZVPxAA");
+        assert_eq!(decode_timestamp(b"ZVPxAA"), Some(1_700_000_000));
+        let mut zero = Vec::new();
+        encode_timestamp_into(0, &mut zero);
+        assert_eq!(zero, b"");
+        assert_eq!(decode_timestamp(b""), Some(0));
+        assert_eq!(decode_timestamp(b"AAAAAAAAAAAA"), None); // nine bytes
+    }
+
+    #[test]
+    fn lenient_decoding_matches_binascii() {
+        // Cases checked against CPython 3.11 base64.b64decode.
+        assert_eq!(
+            decode_lenient(b"ab=cdef==", 0, Alphabet::Standard),
+            Ok(b"i\xb7\x1dy".to_vec())
+        );
+        assert_eq!(
+            decode_lenient(b"abc=d", 0, Alphabet::Standard),
+            Ok(b"i\xb7".to_vec())
+        );
+        assert_eq!(
+            decode_lenient(b"ab==cd", 0, Alphabet::Standard),
+            Ok(b"i".to_vec())
+        );
+        assert_eq!(
+            decode_lenient(b"ab=cdef=", 0, Alphabet::Standard),
+            Err(DecodeError::IncorrectPadding)
+        );
+        assert_eq!(
+            decode_lenient(b"a===", 0, Alphabet::Standard),
+            Err(DecodeError::InvalidLength)
+        );
+        assert_eq!(
+            decode_lenient(b"abcd=efg", 0, Alphabet::Standard),
+            Err(DecodeError::IncorrectPadding)
+        );
+    }
+
+    #[test]
+    fn urlsafe_accepts_both_alphabets_and_junk() {
+        let sig = b"wh6tMHxLgJqB6oY1uT73iMlyrOA";
+        let clean = decode_urlsafe_lenient(sig).unwrap();
+        assert_eq!(clean.len(), 20);
+        let mut junk = sig.to_vec();
+        junk.extend_from_slice(b"=");
+        assert_eq!(decode_urlsafe_lenient(&junk).unwrap(), clean);
+        junk.extend_from_slice("ñ".as_bytes());
+        assert_eq!(decode_urlsafe_lenient(&junk).unwrap(), clean);
+        assert_eq!(
+            decode_urlsafe_lenient(b"-_+/").unwrap(),
+            decode_urlsafe_lenient(b"+/-_").unwrap()
+        );
+    }
+
+    #[test]
+    fn clean_fast_path_agrees_with_the_lenient_decoder() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..200 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let bytes: Vec<u8> = (0..len).map(|i| (seed >> (i % 56)) as u8).collect();
+            let mut encoded = encode_urlsafe(&bytes);
+            assert_eq!(decode_urlsafe_lenient(&encoded).unwrap(), bytes);
+            let pad = (4 - encoded.len() % 4) % 4;
+            assert_eq!(decode_lenient(&encoded, pad, Alphabet::UrlSafe).unwrap(), bytes);
+            // Set the unused low bits of the last character: both ignore them.
+            if let Some(last) = encoded.last_mut() {
+                if len % 3 != 0 {
+                    let value = URL_SAFE_TABLE[*last as usize] | if len % 3 == 1 { 0x0f } else { 0x03 };
+                    *last = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[value as usize];
+                    assert_eq!(decode_urlsafe_lenient(&encoded).unwrap(), bytes);
+                    assert_eq!(decode_lenient(&encoded, pad, Alphabet::UrlSafe).unwrap(), bytes);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn encode_matches_python() {
+        assert_eq!(encode_urlsafe(b"\xfb\xff"), b"-_8");
+        assert_eq!(encode_standard(b"\xfb\xff"), "+/8=");
+    }
+}

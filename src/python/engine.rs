@@ -1,0 +1,321 @@
+//! `Engine`: one prepared signer plus a payload format, shared by the Python
+//! Signer/Serializer subclasses and the Flask session interface.
+//!
+//! Every method returns `NotImplemented` when the fast path cannot give
+//! exactly what stock itsdangerous gives (any error included); the Python
+//! layer then calls the stock implementation, which raises the real exception.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString, PyTuple};
+
+use super::json::{dump_py, load_py, DumpOptions};
+use crate::payload::{self, PayloadError};
+use crate::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
+use crate::token::TokenSigner;
+
+create_exception!(
+    _core,
+    PayloadTooLarge,
+    PyValueError,
+    "The decompressed payload is larger than the serializer's limit."
+);
+
+/// How many recent results each engine remembers, per direction.
+const MEMO_ENTRIES: usize = 16;
+/// Larger inputs are not remembered (a cookie holds about 4 KB)...
+const MEMO_MAX_KEY: usize = 4096;
+/// ...nor larger results, so a remembered entry stays small.
+const MEMO_MAX_VALUE: usize = 64 * 1024;
+
+/// A small cache of a pure function's recent results.
+///
+/// Both uses are pure: JSON → encoded payload (deflate is deterministic) and
+/// verified payload → JSON (every valid stream inflates to one result), so a
+/// hit returns exactly what computing would. They save the deflate when an
+/// unchanged session is re-signed and the inflate when the same session
+/// payload comes back, as it does on every request of a session that is read
+/// but not changed. Only results this engine computed go in, and loads only
+/// after the signature verified, so nobody without the key can fill it.
+#[derive(Default)]
+struct Memo {
+    entries: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
+}
+
+impl Memo {
+    fn get_or_try_insert<E>(&self, key: &[u8], compute: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>) -> Result<Vec<u8>, E> {
+        if key.len() > MEMO_MAX_KEY {
+            return compute(key);
+        }
+        if let Some(hit) = self.entries.lock().ok().and_then(|entries| entries.get(key).cloned()) {
+            return Ok(hit);
+        }
+        let value = compute(key)?;
+        if value.len() > MEMO_MAX_VALUE {
+            return Ok(value);
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MEMO_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(key.to_vec(), value.clone());
+        }
+        Ok(value)
+    }
+}
+
+fn encode_payload(json: &[u8]) -> Result<Vec<u8>, std::convert::Infallible> {
+    let mut encoded = Vec::with_capacity(json.len() * 4 / 3 + 8);
+    payload::encode_into(json, &mut encoded);
+    Ok(encoded)
+}
+
+/// Largest timestamp `datetime.fromtimestamp(ts, tz=utc)` accepts (9999-12-31T23:59:59).
+const MAX_DATETIME_TIMESTAMP: u64 = 253_402_300_799;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// Signer / TimestampSigner: bytes in, bytes out.
+    Raw,
+    /// `Serializer` with the `json` module: `json.dumps(obj)`, unencoded.
+    Json,
+    /// `URLSafeSerializerMixin` with `_CompactJSON`.
+    UrlSafeJson,
+    /// Flask's session serializer: tagged JSON, sorted, ASCII, URL-safe.
+    FlaskSession,
+}
+
+impl Format {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "raw" => Self::Raw,
+            "json" => Self::Json,
+            "urlsafe_json" => Self::UrlSafeJson,
+            "flask_session" => Self::FlaskSession,
+            _ => return None,
+        })
+    }
+
+    fn dump_options(self) -> DumpOptions {
+        match self {
+            Self::Raw | Self::Json => DumpOptions {
+                ensure_ascii: true,
+                sort_keys: false,
+                compact: false,
+                flask_tags: false,
+            },
+            Self::UrlSafeJson => DumpOptions {
+                ensure_ascii: false,
+                sort_keys: false,
+                compact: true,
+                flask_tags: false,
+            },
+            Self::FlaskSession => DumpOptions {
+                ensure_ascii: true,
+                sort_keys: true,
+                compact: true,
+                flask_tags: true,
+            },
+        }
+    }
+
+    fn is_url_safe(self) -> bool {
+        matches!(self, Self::UrlSafeJson | Self::FlaskSession)
+    }
+}
+
+#[pyclass(frozen, module = "itsdangerous_rs._core")]
+pub struct Engine {
+    signer: TokenSigner,
+    timed: bool,
+    format: Format,
+    max_decompressed: usize,
+    /// JSON → encoded payload.
+    encoded_payloads: Memo,
+    /// Verified payload → JSON.
+    decoded_payloads: Memo,
+}
+
+/// The bytes of a `str` (as UTF-8) or `bytes` token, as `want_bytes` gives them.
+fn token_bytes<'a>(token: &'a Bound<'_, PyAny>) -> Option<&'a [u8]> {
+    if let Ok(bytes) = token.cast::<PyBytes>() {
+        return Some(bytes.as_bytes());
+    }
+    token.cast::<PyString>().ok()?.to_str().ok().map(str::as_bytes)
+}
+
+impl Engine {
+    /// Verifies the token; the value, and the timestamp of a timed token.
+    fn verify<'a>(&self, token: &'a [u8], max_age: Option<i64>, now: i64) -> Option<(&'a [u8], Option<u64>)> {
+        if self.timed {
+            let unsigned = self.signer.unsign_timed(token, max_age, now).ok()?;
+            let ts = unsigned.timestamp?;
+            if ts > MAX_DATETIME_TIMESTAMP {
+                return None; // stock fails building the datetime; let it say how
+            }
+            Some((unsigned.value, Some(ts)))
+        } else {
+            self.signer.unsign(token).ok().map(|value| (value, None))
+        }
+    }
+
+    fn timestamp_for_signing(&self, now: Option<i64>) -> Result<Option<u64>, ()> {
+        match (self.timed, now) {
+            (false, _) => Ok(None),
+            (true, Some(now)) => u64::try_from(now).map(Some).map_err(|_| ()),
+            (true, None) => Err(()),
+        }
+    }
+}
+
+#[pymethods]
+impl Engine {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (secret_keys, salt, key_derivation, derive_digest, mac_digest, sep, timed, format, max_decompressed))]
+    fn new(
+        secret_keys: Vec<Vec<u8>>,
+        salt: Vec<u8>,
+        key_derivation: &str,
+        derive_digest: &str,
+        mac_digest: &str,
+        sep: Vec<u8>,
+        timed: bool,
+        format: &str,
+        max_decompressed: usize,
+    ) -> PyResult<Self> {
+        let unknown = |what: &str, name: &str| PyValueError::new_err(format!("unsupported {what}: {name}"));
+        let key_derivation = KeyDerivation::from_name(key_derivation).ok_or_else(|| unknown("key derivation", key_derivation))?;
+        let derive_digest = Digest::from_name(derive_digest).ok_or_else(|| unknown("digest", derive_digest))?;
+        let mac_digest = Digest::from_name(mac_digest).ok_or_else(|| unknown("digest", mac_digest))?;
+        let format = Format::from_name(format).ok_or_else(|| unknown("format", format))?;
+        if sep.is_empty() {
+            return Err(unknown("separator", ""));
+        }
+        let key_refs: Vec<&[u8]> = secret_keys.iter().map(Vec::as_slice).collect();
+        let keys = SigningKeys::new(&SignerConfig {
+            secret_keys: &key_refs,
+            salt: &salt,
+            key_derivation,
+            derive_digest,
+            mac_digest,
+        })
+        .ok_or_else(|| PyValueError::new_err("no secret key"))?;
+        Ok(Self {
+            signer: TokenSigner { keys, sep },
+            timed,
+            format,
+            max_decompressed,
+            encoded_payloads: Memo::default(),
+            decoded_payloads: Memo::default(),
+        })
+    }
+
+    /// `Signer.sign` / `TimestampSigner.sign`.
+    #[pyo3(signature = (value, now=None))]
+    fn sign<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>, now: Option<i64>) -> Bound<'py, PyAny> {
+        let (Some(value), Ok(timestamp)) = (token_bytes(value), self.timestamp_for_signing(now)) else {
+            return py.NotImplemented().into_bound(py);
+        };
+        PyBytes::new(py, &self.signer.sign(value, timestamp)).into_any()
+    }
+
+    /// `Signer.unsign` (value) / `TimestampSigner.unsign` (value, timestamp).
+    #[pyo3(signature = (token, max_age=None, now=0))]
+    fn unsign<'py>(&self, py: Python<'py>, token: &Bound<'py, PyAny>, max_age: Option<i64>, now: i64) -> PyResult<Bound<'py, PyAny>> {
+        let Some((value, ts)) = token_bytes(token).and_then(|t| self.verify(t, max_age, now)) else {
+            return Ok(py.NotImplemented().into_bound(py));
+        };
+        let value = PyBytes::new(py, value).into_any();
+        Ok(match ts {
+            Some(ts) => PyTuple::new(py, [value, ts.into_pyobject(py)?.into_any()])?.into_any(),
+            None => value,
+        })
+    }
+
+    /// `Serializer.dumps` for the engine's format; `now` for timed serializers.
+    #[pyo3(signature = (obj, now=None))]
+    fn dumps<'py>(&self, py: Python<'py>, obj: &Bound<'py, PyAny>, now: Option<i64>) -> Bound<'py, PyAny> {
+        let not_implemented = || py.NotImplemented().into_bound(py);
+        if self.format == Format::Raw {
+            return not_implemented();
+        }
+        let Ok(timestamp) = self.timestamp_for_signing(now) else {
+            return not_implemented();
+        };
+        let mut json = Vec::with_capacity(256);
+        if dump_py(obj, &self.format.dump_options(), &mut json).is_err() {
+            return not_implemented();
+        }
+        let token = if self.format.is_url_safe() {
+            let Ok(encoded) = self.encoded_payloads.get_or_try_insert(&json, encode_payload);
+            self.signer.sign(&encoded, timestamp)
+        } else {
+            self.signer.sign(&json, timestamp)
+        };
+        match std::str::from_utf8(&token) {
+            Ok(text) => PyString::new(py, text).into_any(),
+            Err(_) => not_implemented(),
+        }
+    }
+
+    /// `Serializer.loads` / `TimedSerializer.loads`: the object, or
+    /// `(object, timestamp)` when `with_timestamp`.
+    #[pyo3(signature = (token, max_age=None, now=0, with_timestamp=false))]
+    fn loads<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+        max_age: Option<i64>,
+        now: i64,
+        with_timestamp: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let not_implemented = || Ok(py.NotImplemented().into_bound(py));
+        if self.format == Format::Raw {
+            return not_implemented();
+        }
+        let Some((value, ts)) = token_bytes(token).and_then(|t| self.verify(t, max_age, now)) else {
+            return not_implemented();
+        };
+        let decoded;
+        let json: &[u8] = if self.format.is_url_safe() {
+            let max_decompressed = self.max_decompressed;
+            match self.decoded_payloads.get_or_try_insert(value, |v| payload::decode(v, max_decompressed)) {
+                Ok(bytes) => {
+                    decoded = bytes;
+                    &decoded
+                }
+                Err(PayloadError::TooLarge) => {
+                    return Err(PayloadTooLarge::new_err(format!(
+                        "decompressed payload exceeds {} bytes",
+                        self.max_decompressed
+                    )))
+                }
+                Err(_) => return not_implemented(),
+            }
+        } else {
+            value
+        };
+        if std::str::from_utf8(json).is_err() {
+            return not_implemented();
+        }
+        let Ok(obj) = load_py(py, json, self.format == Format::FlaskSession) else {
+            return not_implemented();
+        };
+        match (with_timestamp, ts) {
+            (true, Some(ts)) => Ok(PyTuple::new(py, [obj, ts.into_pyobject(py)?.into_any()])?.into_any()),
+            (true, None) => not_implemented(),
+            (false, _) => Ok(obj),
+        }
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Engine>()?;
+    m.add("PayloadTooLarge", m.py().get_type::<PayloadTooLarge>())?;
+    Ok(())
+}

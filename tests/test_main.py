@@ -1,0 +1,36 @@
+"""``python -m itsdangerous_rs``: the self-check passes on this build."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_main_quick_reports_identical():
+    proc = subprocess.run(
+        [sys.executable, "-m", "itsdangerous_rs", "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "DIFFERENT" not in out
+    assert "All tokens and cookies are byte-identical to stock" in out
+    for name in ("small", "medium", "large"):
+        assert f"  {name} " in out
+    assert "Timing" in out and "speed-up" in out
+
+
+def test_main_fails_when_a_token_differs(monkeypatch, capsys):
+    """The exit status really depends on the comparison."""
+    import itsdangerous_rs
+    from itsdangerous_rs import __main__ as main_module
+
+    class Skewed(itsdangerous_rs.URLSafeTimedSerializer):
+        def dumps(self, obj, salt=None):
+            return super().dumps(obj, salt) + "x"
+
+    monkeypatch.setattr(itsdangerous_rs, "URLSafeTimedSerializer", Skewed)
+    assert main_module.main(["--no-timing"]) == 1
+    assert "DIFFERENT" in capsys.readouterr().out
