@@ -132,11 +132,27 @@ fn profile_libz_reused_160() {
     }
 }
 
-#[test]
-#[ignore]
-fn profile_rust_160() {
-    let input = session_json(160);
+fn profile_rust(target: usize) {
+    let input = session_json(target);
     for _ in 0..PROFILE_CALLS {
         black_box(zlib_compress_level6(black_box(&input)));
     }
+}
+
+#[test]
+#[ignore]
+fn profile_rust_160() {
+    profile_rust(160);
+}
+
+#[test]
+#[ignore]
+fn profile_rust_1024() {
+    profile_rust(1024);
+}
+
+#[test]
+#[ignore]
+fn profile_rust_3584() {
+    profile_rust(3584);
 }
