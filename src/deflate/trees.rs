@@ -462,21 +462,34 @@ fn compress_symbols(
     bits.send(lcode[END_BLOCK] as u32, llen[END_BLOCK].into());
 }
 
+/// Entry that sorts after every real one; kept at queue[heap_len + 1] so
+/// the sift needs no check for a missing right child.
+const SENTINEL: u64 = u64::MAX;
+const NODE_MASK: u64 = 0xffff;
+
+/// key(a) <= key(b) (zlib's `smaller(a, b)`), without shifting the node
+/// numbers out: the low 16 bits of `a` are cleared and those of `b` set.
+#[inline(always)]
+fn key_le(a: u64, b: u64) -> bool {
+    a & !NODE_MASK <= b | NODE_MASK
+}
+
 /// Sift queue[k] down until both children are not smaller (zlib's
 /// pqdownheap; on equal keys the parent stays and the right child wins).
+/// Needs queue[heap_len + 1] == SENTINEL.
 #[inline(always)]
 fn pqdownheap(queue: &mut [u64; QUEUE_SLOTS], heap_len: usize, mut k: usize) {
     const MASK: usize = QUEUE_SLOTS - 1;
     let v = queue[k & MASK];
-    let v_key = v >> 16;
     let mut j = k << 1;
     while j <= heap_len {
         let left = queue[j & MASK];
-        let right = queue[(j + 1) & MASK]; // stale when j == heap_len; then unused
-        let take_right = j < heap_len && right >> 16 <= left >> 16;
+        // The sentinel never wins, so a missing right child is never taken.
+        let right = queue[(j + 1) & MASK];
+        let take_right = key_le(right, left);
         let child = if take_right { right } else { left };
         j += take_right as usize;
-        if v_key <= child >> 16 {
+        if key_le(v, child) {
             break;
         }
         queue[k & MASK] = child;
@@ -522,6 +535,7 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
     }
     let max_code = max_code as usize;
     tree.max_code = max_code;
+    sc.queue[heap_len + 1] = SENTINEL;
 
     for n in (1..=heap_len / 2).rev() {
         pqdownheap(&mut sc.queue, heap_len, n);
@@ -533,6 +547,7 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
     loop {
         let least = sc.queue[1];
         sc.queue[1] = sc.queue[heap_len];
+        sc.queue[heap_len] = SENTINEL;
         heap_len -= 1;
         pqdownheap(&mut sc.queue, heap_len, 1);
         let next = sc.queue[1];
