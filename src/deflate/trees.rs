@@ -29,6 +29,11 @@ const DYN_TREES: u32 = 2;
 
 /// Symbols per block: zlib's lit_bufsize (16K for memLevel 8) minus one.
 pub(super) const SYMBOLS_PER_BLOCK: usize = (1 << 14) - 1;
+/// Symbol buffer size, a power of two so a masked index (a no-op: the count
+/// never exceeds SYMBOLS_PER_BLOCK + 1, see BlockEncoder::new) needs no
+/// bounds check.
+const SYMBOL_SLOTS: usize = SYMBOLS_PER_BLOCK + 1;
+const _: () = assert!(SYMBOL_SLOTS.is_power_of_two());
 
 const EXTRA_LBITS: [u8; LENGTH_CODES] = [
     0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
@@ -252,7 +257,7 @@ fn entry_node(entry: u64) -> usize {
 pub(super) struct BlockEncoder {
     /// (distance << 8) | lc, where lc is a literal byte (distance 0) or
     /// match length - 3.
-    symbols: Box<[u32]>,
+    symbols: Box<[u32; SYMBOL_SLOTS]>,
     sym_count: usize,
     ltree: Tree<HEAP_SIZE>,
     dtree: Tree<{ 2 * D_CODES + 1 }>,
@@ -266,7 +271,10 @@ impl BlockEncoder {
         let mut enc = BlockEncoder {
             // One spare slot: the final pending literal is tallied without a
             // fullness check, so a last block can hold SYMBOLS_PER_BLOCK + 1.
-            symbols: vec![0u32; SYMBOLS_PER_BLOCK + 1].into_boxed_slice(),
+            symbols: vec![0u32; SYMBOL_SLOTS]
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!()),
             sym_count: 0,
             ltree: Tree::new(),
             dtree: Tree::new(),
@@ -301,7 +309,7 @@ impl BlockEncoder {
     /// Record a literal; returns true when the block is full and must be flushed.
     #[inline(always)]
     pub(super) fn tally_literal(&mut self, byte: u8) -> bool {
-        self.symbols[self.sym_count] = byte as u32;
+        self.symbols[self.sym_count & (SYMBOL_SLOTS - 1)] = byte as u32;
         self.sym_count += 1;
         self.ltree.freq[byte as usize] += 1;
         self.sym_count == SYMBOLS_PER_BLOCK
@@ -311,7 +319,7 @@ impl BlockEncoder {
     #[inline(always)]
     pub(super) fn tally_match(&mut self, distance: usize, length: usize) -> bool {
         let lc = length - MIN_MATCH;
-        self.symbols[self.sym_count] = ((distance as u32) << 8) | lc as u32;
+        self.symbols[self.sym_count & (SYMBOL_SLOTS - 1)] = ((distance as u32) << 8) | lc as u32;
         self.sym_count += 1;
         self.ltree.freq[TABLES.length_code[lc] as usize + LITERALS + 1] += 1;
         self.dtree.freq[dist_code(distance - 1)] += 1;
