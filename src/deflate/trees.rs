@@ -176,6 +176,10 @@ struct Tree<const N: usize> {
     /// Number of codes of each length, for generating the codes later.
     bl_count: [u16; MAX_BITS + 1],
     max_code: usize,
+    /// Leaves with nonzero frequency (fake ones included), ascending;
+    /// used[..used_len]. Every other leaf has length 0.
+    used: [u16; N],
+    used_len: usize,
 }
 
 impl<const N: usize> Tree<N> {
@@ -187,6 +191,8 @@ impl<const N: usize> Tree<N> {
             len: [0; N],
             bl_count: [0; MAX_BITS + 1],
             max_code: 0,
+            used: [0; N],
+            used_len: 0,
         }
     }
 }
@@ -396,8 +402,9 @@ impl BlockEncoder {
     fn build_bl_tree(&mut self) -> usize {
         let (freq, codes) = (&mut self.bltree.freq, &mut self.length_codes);
         codes.count = 0;
-        encode_lengths(&self.ltree.len, self.ltree.max_code, freq, codes);
-        encode_lengths(&self.dtree.len, self.dtree.max_code, freq, codes);
+        let (l, d) = (&self.ltree, &self.dtree);
+        encode_lengths(&l.len, &l.used[..l.used_len], freq, codes);
+        encode_lengths(&d.len, &d.used[..d.used_len], freq, codes);
         build_tree(&mut self.bltree, &BIT_LENGTH_KIND, &mut self.scratch);
         // At least 4 code-length codes are always sent.
         let mut max_blindex = BL_CODES - 1;
@@ -514,14 +521,20 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
     let elems = kind.elems;
     let mut max_code: isize = -1;
     let mut heap_len = 0;
-    for n in 0..elems {
-        let f = tree.freq[n];
-        if f != 0 {
-            heap_len += 1;
-            sc.queue[heap_len] = queue_entry(f, 0, n);
-            max_code = n as isize;
-        } else {
-            tree.len[n] = 0;
+    tree.len[..elems].fill(0);
+    // Most of the alphabet is unused in small blocks: skip all-zero chunks.
+    const CHUNK: usize = 8;
+    for (base, chunk) in (0..).step_by(CHUNK).zip(tree.freq[..elems].chunks(CHUNK)) {
+        if chunk.iter().fold(0, |acc, &f| acc | f) == 0 {
+            continue;
+        }
+        for (n, &f) in (base..).zip(chunk) {
+            if f != 0 {
+                tree.used[heap_len] = n as u16;
+                heap_len += 1;
+                sc.queue[heap_len] = queue_entry(f, 0, n);
+                max_code = n as isize;
+            }
         }
     }
     // Deflate needs at least two codes (one bit must be sent even for a
@@ -533,6 +546,11 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
         } else {
             0
         };
+        // Keep `used` ascending: node is either above every used leaf or 0.
+        if node == 0 {
+            tree.used.copy_within(..heap_len, 1);
+        }
+        tree.used[if node == 0 { 0 } else { heap_len }] = node as u16;
         heap_len += 1;
         sc.queue[heap_len] = queue_entry(1, 0, node);
         tree.freq[node] = 1;
@@ -543,6 +561,7 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
     }
     let max_code = max_code as usize;
     tree.max_code = max_code;
+    tree.used_len = heap_len;
     sc.queue[heap_len + 1] = SENTINEL;
 
     for n in (1..=heap_len / 2).rev() {
@@ -676,16 +695,12 @@ fn gen_codes<const N: usize>(tree: &mut Tree<N>) {
         code = (code + count as u32) << 1;
         *next = code;
     }
-    let max_code = tree.max_code;
-    for (out, &l) in tree.code[..=max_code]
-        .iter_mut()
-        .zip(&tree.len[..=max_code])
-    {
-        if l != 0 {
-            let l = (l as usize) & MAX_BITS;
-            *out = reverse_bits(next_code[l], l as u32) as u16;
-            next_code[l] += 1;
-        }
+    // Unused leaves have length 0 and get no code.
+    for &n in &tree.used[..tree.used_len] {
+        let n = n as usize;
+        let l = (tree.len[n] as usize) & MAX_BITS;
+        tree.code[n] = reverse_bits(next_code[l], l as u32) as u16;
+        next_code[l] += 1;
     }
 }
 
@@ -696,56 +711,64 @@ struct LengthCodes {
 }
 
 /// zlib's run-length coding of code lengths (scan_tree/send_tree): append
-/// the code-length symbols for `len[0..=max_code]` to `out` as
-/// [symbol, extra bits value] and count them in `bl_freq`.
+/// the code-length symbols for `len[0..=max_code]` (max_code being the last
+/// entry of `used`, the ascending list of leaves with nonzero length) to
+/// `out` as [symbol, extra bits value] and count them in `bl_freq`.
 ///
 /// Derived per maximal run of equal lengths from zlib's state machine:
 /// zeros go in chunks of up to 138; a nonzero length opens with a chunk of
 /// up to 7 (the length itself, then a repeat of the rest if that is 3 or
 /// more) and continues in chunks of up to 6 repeats; chunks too short to
-/// repeat are sent as plain lengths.
-fn encode_lengths(len: &[u16], max_code: usize, bl_freq: &mut [u16], out: &mut LengthCodes) {
+/// repeat are sent as plain lengths. Zero runs are the gaps between used
+/// leaves, so only used leaves are visited.
+fn encode_lengths(len: &[u16], used: &[u16], bl_freq: &mut [u16], out: &mut LengthCodes) {
     let mut push = |symbol: usize, extra: usize| {
         bl_freq[symbol] += 1;
         // Each symbol covers at least one length, so the array cannot overflow.
         out.codes[out.count] = [symbol as u8, extra as u8];
         out.count += 1;
     };
-    let len = &len[..=max_code];
+    // Next position not yet coded.
+    let mut pos = 0usize;
     let mut i = 0;
-    while i < len.len() {
-        let value = len[i];
-        let run_end = i + len[i..].iter().take_while(|&&l| l == value).count();
-        let mut left = run_end - i;
-        i = run_end;
-        let value = value as usize;
-        if value == 0 {
-            while left > 0 {
-                let count = left.min(138);
-                left -= count;
-                match count {
-                    0..=2 => (0..count).for_each(|_| push(0, 0)),
-                    3..=10 => push(REPZ_3_10, count - 3),
-                    _ => push(REPZ_11_138, count - 11),
-                }
-            }
-        } else {
-            let count = left.min(7);
+    while i < used.len() {
+        let start = used[i] as usize;
+        let mut left = start - pos;
+        while left > 0 {
+            let count = left.min(138);
             left -= count;
-            if count < 4 {
+            match count {
+                0..=2 => (0..count).for_each(|_| push(0, 0)),
+                3..=10 => push(REPZ_3_10, count - 3),
+                _ => push(REPZ_11_138, count - 11),
+            }
+        }
+        // The run of this length over adjacent used leaves.
+        let value = len[start];
+        let mut end = start + 1;
+        i += 1;
+        while i < used.len() && used[i] as usize == end && len[end] == value {
+            end += 1;
+            i += 1;
+        }
+        pos = end;
+        let value = value as usize;
+        let mut left = end - start;
+        let count = left.min(7);
+        left -= count;
+        if count < 4 {
+            (0..count).for_each(|_| push(value, 0));
+        } else {
+            push(value, 0);
+            push(REP_3_6, count - 1 - 3);
+        }
+        while left > 0 {
+            let count = left.min(6);
+            left -= count;
+            if count < 3 {
                 (0..count).for_each(|_| push(value, 0));
             } else {
-                push(value, 0);
-                push(REP_3_6, count - 1 - 3);
-            }
-            while left > 0 {
-                let count = left.min(6);
-                left -= count;
-                if count < 3 {
-                    (0..count).for_each(|_| push(value, 0));
-                } else {
-                    push(REP_3_6, count - 3);
-                }
+                push(REP_3_6, count - 3);
             }
         }
     }
