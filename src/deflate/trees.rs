@@ -514,6 +514,41 @@ fn pqdownheap(queue: &mut [u64; QUEUE_SLOTS], heap_len: usize, mut k: usize) {
     queue[k & MASK] = v;
 }
 
+/// The same result as `pqdownheap(queue, heap_len, 1)`, computed bottom-up
+/// (Floyd): move the smaller children up along the whole path first, then
+/// walk back up to where queue[1] belongs. Cheaper when it sinks deep, as
+/// the last entry moved to the top by a removal usually does (and, a little
+/// less often, a freshly merged node).
+///
+/// Why it is the same: the children on the path have non-decreasing keys,
+/// so those not below v's key form a suffix of the path; pqdownheap stops
+/// above the first of them and the walk back up stops right there too.
+#[inline(always)]
+fn pqdownheap_from_top(queue: &mut [u64; QUEUE_SLOTS], heap_len: usize) {
+    const MASK: usize = QUEUE_SLOTS - 1;
+    let v = queue[1];
+    let mut hole = 1;
+    let mut j = 2;
+    while j <= heap_len {
+        let left = queue[j & MASK];
+        let right = queue[(j + 1) & MASK];
+        let take_right = key_le(right, left);
+        j += take_right as usize;
+        queue[hole & MASK] = if take_right { right } else { left };
+        hole = j;
+        j <<= 1;
+    }
+    while hole > 1 {
+        let parent = queue[(hole >> 1) & MASK];
+        if !key_le(v, parent) {
+            break;
+        }
+        queue[hole & MASK] = parent;
+        hole >>= 1;
+    }
+    queue[hole & MASK] = v;
+}
+
 /// Build a Huffman tree from `tree.freq`, setting len, bl_count and max_code
 /// and adding the block cost to opt_len/static_len. Codes are generated
 /// separately (`gen_codes`), only for blocks that use the dynamic trees.
@@ -576,7 +611,7 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
         sc.queue[1] = sc.queue[heap_len];
         sc.queue[heap_len] = SENTINEL;
         heap_len -= 1;
-        pqdownheap(&mut sc.queue, heap_len, 1);
+        pqdownheap_from_top(&mut sc.queue, heap_len);
         let next = sc.queue[1];
         let (n, m) = (entry_node(least), entry_node(next));
 
@@ -591,7 +626,7 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
 
         sc.queue[1] = queue_entry(freq, depth, node);
         node += 1;
-        pqdownheap(&mut sc.queue, heap_len, 1);
+        pqdownheap_from_top(&mut sc.queue, heap_len);
         if heap_len < 2 {
             break;
         }
