@@ -286,7 +286,7 @@ impl BlockEncoder {
             dtree: Tree::new(),
             bltree: Tree::new(),
             length_codes: LengthCodes {
-                codes: [[0; 2]; L_CODES + D_CODES],
+                codes: [[0; 2]; LENGTH_CODE_SLOTS],
                 count: 0,
             },
             scratch: Scratch {
@@ -739,9 +739,13 @@ fn gen_codes<const N: usize>(tree: &mut Tree<N>) {
     }
 }
 
+/// Capacity of LengthCodes: a power of two above L_CODES + D_CODES.
+const LENGTH_CODE_SLOTS: usize = 512;
+const _: () = assert!(LENGTH_CODE_SLOTS >= L_CODES + D_CODES && 2 * BL_CODES + 1 > 31);
+
 /// Run-length coded code lengths of both trees: [symbol, extra bits value].
 struct LengthCodes {
-    codes: [[u8; 2]; L_CODES + D_CODES],
+    codes: [[u8; 2]; LENGTH_CODE_SLOTS],
     count: usize,
 }
 
@@ -756,11 +760,18 @@ struct LengthCodes {
 /// more) and continues in chunks of up to 6 repeats; chunks too short to
 /// repeat are sent as plain lengths. Zero runs are the gaps between used
 /// leaves, so only used leaves are visited.
-fn encode_lengths(len: &[u16], used: &[u16], bl_freq: &mut [u16], out: &mut LengthCodes) {
+fn encode_lengths(
+    len: &[u16],
+    used: &[u16],
+    bl_freq: &mut [u16; 2 * BL_CODES + 1],
+    out: &mut LengthCodes,
+) {
     let mut push = |symbol: usize, extra: usize| {
-        bl_freq[symbol] += 1;
-        // Each symbol covers at least one length, so the array cannot overflow.
-        out.codes[out.count] = [symbol as u8, extra as u8];
+        // symbol < BL_CODES; the masks are no-ops that spare bounds checks.
+        bl_freq[symbol & 31] += 1;
+        // Each symbol covers at least one length, so count stays below
+        // L_CODES + D_CODES.
+        out.codes[out.count & (LENGTH_CODE_SLOTS - 1)] = [symbol as u8, extra as u8];
         out.count += 1;
     };
     // Next position not yet coded.
