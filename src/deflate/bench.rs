@@ -78,8 +78,8 @@ fn per_call_ns(batches: usize, calls: usize, mut f: impl FnMut()) -> (f64, f64) 
 fn timings() {
     println!("per call, ns: median (10th percentile) over 2000 batches of 20 calls");
     println!(
-        "{:>6} {:>5} {:>16} {:>16} {:>16}",
-        "in", "out", "rust", "libz fresh", "libz reset"
+        "{:>6} {:>5} {:>4} {:>16} {:>16} {:>16}",
+        "in", "out", "blk", "rust", "libz fresh", "libz reset"
     );
     for target in [160, 1024, 3584] {
         let input = session_json(target);
@@ -99,9 +99,11 @@ fn timings() {
         });
         let cell = |(median, p10): (f64, f64)| format!("{median:.0} ({p10:.0})");
         println!(
-            "{:>6} {:>5} {:>16} {:>16} {:>16}",
+            "{:>6} {:>5} {:>4} {:>16} {:>16} {:>16}",
             input.len(),
             ours.len(),
+            // BTYPE of the first block: 0 stored, 1 static, 2 dynamic.
+            (ours[2] >> 1) & 3,
             cell(rust),
             cell(fresh),
             cell(reused)
@@ -132,11 +134,27 @@ fn profile_libz_reused_160() {
     }
 }
 
-#[test]
-#[ignore]
-fn profile_rust_160() {
-    let input = session_json(160);
+fn profile_rust(target: usize) {
+    let input = session_json(target);
     for _ in 0..PROFILE_CALLS {
         black_box(zlib_compress_level6(black_box(&input)));
     }
+}
+
+#[test]
+#[ignore]
+fn profile_rust_160() {
+    profile_rust(160);
+}
+
+#[test]
+#[ignore]
+fn profile_rust_1024() {
+    profile_rust(1024);
+}
+
+#[test]
+#[ignore]
+fn profile_rust_3584() {
+    profile_rust(3584);
 }

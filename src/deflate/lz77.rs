@@ -3,8 +3,8 @@
 //! without sliding.
 //!
 //! Differences from zlib that do not change the output:
-//! - the whole input is copied into the window once (zlib's single
-//!   fill_window read when the input is at most 64K minus lookahead);
+//! - the whole input is copied into the window once, as zlib's first
+//!   fill_window does for any input up to its 64 KiB window;
 //! - head[] entries carry a per-call stamp instead of being zeroed by
 //!   deflateInit, so setup does not cost a 64 KiB memset;
 //! - prev[] is never cleared, as in zlib: every entry is written by an
@@ -44,14 +44,28 @@ const WINDOW_PADDING: usize = MAX_MATCH + 8;
 /// the window from the first read and positions equal input offsets.
 pub(super) const MAX_INPUT: usize = W_SIZE + MAX_DIST - 1;
 
+/// Window capacity: a power of two above MAX_INPUT + WINDOW_PADDING plus
+/// one more MAX_MATCH + 1 of slack, so `window[(pos & WINDOW_MASK) + k]`
+/// for k <= MAX_MATCH needs no bounds check. Masking is a no-op for every
+/// position that occurs (all are below MAX_INPUT).
+const WINDOW_MASK: usize = (1 << 16) - 1;
+const WINDOW_CAP: usize = WINDOW_MASK + 1 + MAX_MATCH + 1;
+const _: () = assert!(MAX_INPUT + WINDOW_PADDING <= WINDOW_CAP && MAX_INPUT <= WINDOW_MASK);
+
+fn boxed_array<T: Copy, const N: usize>(value: T) -> Box<[T; N]> {
+    vec![value; N].into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!())
+}
+
 pub(super) struct Matcher {
-    window: Vec<u8>,
+    /// The input at [0..n], zeros at [n..n + WINDOW_PADDING]; the rest is
+    /// stale from earlier calls and never read.
+    window: Box<[u8; WINDOW_CAP]>,
     /// Most recent position per hash, stored as `stamp + position`; values
     /// below the current stamp are leftovers from earlier calls and read as
     /// empty (NIL). Position 0 also reads as NIL, as in zlib.
-    head: Box<[u32]>,
+    head: Box<[u32; HASH_SIZE]>,
     /// Previous position with the same hash, indexed by position & W_MASK.
-    prev: Box<[u16]>,
+    prev: Box<[u16; W_SIZE]>,
     /// Stamp for the next call: above every entry written so far.
     next_stamp: u32,
     pub(super) blocks: BlockEncoder,
@@ -60,9 +74,9 @@ pub(super) struct Matcher {
 impl Matcher {
     pub(super) fn new() -> Self {
         Matcher {
-            window: Vec::new(),
-            head: vec![0u32; HASH_SIZE].into_boxed_slice(),
-            prev: vec![0u16; W_SIZE].into_boxed_slice(),
+            window: boxed_array(0),
+            head: boxed_array(0),
+            prev: boxed_array(0),
             next_stamp: 0,
             blocks: BlockEncoder::new(),
         }
@@ -77,10 +91,9 @@ impl Matcher {
         }
         let stamp = self.next_stamp;
         self.next_stamp = stamp + input.len() as u32;
-        self.window.clear();
-        self.window.reserve(input.len() + WINDOW_PADDING);
-        self.window.extend_from_slice(input);
-        self.window.resize(input.len() + WINDOW_PADDING, 0);
+        let n = input.len();
+        self.window[..n].copy_from_slice(input);
+        self.window[n..n + WINDOW_PADDING].fill(0);
         self.blocks.init_block();
         stamp
     }
@@ -104,9 +117,9 @@ impl Matcher {
             0
         };
 
-        let head = &mut self.head[..];
-        let prev = &mut self.prev[..];
-        let window = &self.window[..];
+        let head = &mut *self.head;
+        let prev = &mut *self.prev;
+        let window = &*self.window;
         let blocks = &mut self.blocks;
 
         while lookahead != 0 {
@@ -178,15 +191,16 @@ impl Matcher {
 /// head of that chain (0 when empty).
 #[inline(always)]
 fn insert_string(
-    head: &mut [u32],
-    prev: &mut [u16],
-    window: &[u8],
+    head: &mut [u32; HASH_SIZE],
+    prev: &mut [u16; W_SIZE],
+    window: &[u8; WINDOW_CAP],
     stamp: u32,
     pos: usize,
     ins_h: &mut u32,
 ) -> usize {
-    *ins_h = ((*ins_h << HASH_SHIFT) ^ window[pos + MIN_MATCH - 1] as u32) & HASH_MASK;
-    let slot = &mut head[*ins_h as usize];
+    let byte = window[(pos & WINDOW_MASK) + MIN_MATCH - 1];
+    *ins_h = ((*ins_h << HASH_SHIFT) ^ byte as u32) & HASH_MASK;
+    let slot = &mut head[*ins_h as usize & (HASH_SIZE - 1)];
     let previous = slot.saturating_sub(stamp) as usize;
     prev[pos & W_MASK] = previous as u16;
     *slot = stamp + pos as u32;
@@ -200,8 +214,8 @@ fn insert_string(
 /// than `lookahead`.
 #[inline(always)]
 fn longest_match(
-    window: &[u8],
-    prev: &[u16],
+    window: &[u8; WINDOW_CAP],
+    prev: &[u16; W_SIZE],
     strstart: usize,
     mut cur_match: usize,
     prev_length: usize,
@@ -215,12 +229,12 @@ fn longest_match(
     if prev_length >= GOOD_MATCH {
         chain_length >>= 2;
     }
-    let scan = &window[strstart..strstart + MAX_MATCH + 1];
+    let scan: &[u8; MAX_MATCH + 1] = window_at(window, strstart);
     let mut scan_end1 = scan[best_len - 1];
     let mut scan_end = scan[best_len];
 
     loop {
-        let candidate = &window[cur_match..cur_match + MAX_MATCH + 1];
+        let candidate = window_at(window, cur_match);
         // Cheap rejections first. Byte 2 is never compared: equal hashes and
         // equal bytes 0 and 1 imply it is equal too.
         if candidate[best_len] == scan_end
@@ -249,6 +263,13 @@ fn longest_match(
         }
     }
     best_len.min(lookahead)
+}
+
+/// The MAX_MATCH + 1 bytes at `pos` (< MAX_INPUT), without a bounds check.
+#[inline(always)]
+fn window_at(window: &[u8; WINDOW_CAP], pos: usize) -> &[u8; MAX_MATCH + 1] {
+    let start = pos & WINDOW_MASK;
+    window[start..start + MAX_MATCH + 1].try_into().unwrap()
 }
 
 /// Number of equal leading bytes of two equally long slices.

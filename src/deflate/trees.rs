@@ -29,6 +29,11 @@ const DYN_TREES: u32 = 2;
 
 /// Symbols per block: zlib's lit_bufsize (16K for memLevel 8) minus one.
 pub(super) const SYMBOLS_PER_BLOCK: usize = (1 << 14) - 1;
+/// Symbol buffer size, a power of two so a masked index (a no-op: the count
+/// never exceeds SYMBOLS_PER_BLOCK + 1, see BlockEncoder::new) needs no
+/// bounds check.
+const SYMBOL_SLOTS: usize = SYMBOLS_PER_BLOCK + 1;
+const _: () = assert!(SYMBOL_SLOTS.is_power_of_two());
 
 const EXTRA_LBITS: [u8; LENGTH_CODES] = [
     0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
@@ -171,6 +176,10 @@ struct Tree<const N: usize> {
     /// Number of codes of each length, for generating the codes later.
     bl_count: [u16; MAX_BITS + 1],
     max_code: usize,
+    /// Leaves with nonzero frequency (fake ones included), ascending;
+    /// used[..used_len]. Every other leaf has length 0.
+    used: [u16; N],
+    used_len: usize,
 }
 
 impl<const N: usize> Tree<N> {
@@ -182,6 +191,8 @@ impl<const N: usize> Tree<N> {
             len: [0; N],
             bl_count: [0; MAX_BITS + 1],
             max_code: 0,
+            used: [0; N],
+            used_len: 0,
         }
     }
 }
@@ -252,7 +263,7 @@ fn entry_node(entry: u64) -> usize {
 pub(super) struct BlockEncoder {
     /// (distance << 8) | lc, where lc is a literal byte (distance 0) or
     /// match length - 3.
-    symbols: Box<[u32]>,
+    symbols: Box<[u32; SYMBOL_SLOTS]>,
     sym_count: usize,
     ltree: Tree<HEAP_SIZE>,
     dtree: Tree<{ 2 * D_CODES + 1 }>,
@@ -266,13 +277,16 @@ impl BlockEncoder {
         let mut enc = BlockEncoder {
             // One spare slot: the final pending literal is tallied without a
             // fullness check, so a last block can hold SYMBOLS_PER_BLOCK + 1.
-            symbols: vec![0u32; SYMBOLS_PER_BLOCK + 1].into_boxed_slice(),
+            symbols: vec![0u32; SYMBOL_SLOTS]
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!()),
             sym_count: 0,
             ltree: Tree::new(),
             dtree: Tree::new(),
             bltree: Tree::new(),
             length_codes: LengthCodes {
-                codes: [[0; 2]; L_CODES + D_CODES],
+                codes: [[0; 2]; LENGTH_CODE_SLOTS],
                 count: 0,
             },
             scratch: Scratch {
@@ -301,7 +315,7 @@ impl BlockEncoder {
     /// Record a literal; returns true when the block is full and must be flushed.
     #[inline(always)]
     pub(super) fn tally_literal(&mut self, byte: u8) -> bool {
-        self.symbols[self.sym_count] = byte as u32;
+        self.symbols[self.sym_count & (SYMBOL_SLOTS - 1)] = byte as u32;
         self.sym_count += 1;
         self.ltree.freq[byte as usize] += 1;
         self.sym_count == SYMBOLS_PER_BLOCK
@@ -311,7 +325,7 @@ impl BlockEncoder {
     #[inline(always)]
     pub(super) fn tally_match(&mut self, distance: usize, length: usize) -> bool {
         let lc = length - MIN_MATCH;
-        self.symbols[self.sym_count] = ((distance as u32) << 8) | lc as u32;
+        self.symbols[self.sym_count & (SYMBOL_SLOTS - 1)] = ((distance as u32) << 8) | lc as u32;
         self.sym_count += 1;
         self.ltree.freq[TABLES.length_code[lc] as usize + LITERALS + 1] += 1;
         self.dtree.freq[dist_code(distance - 1)] += 1;
@@ -388,8 +402,9 @@ impl BlockEncoder {
     fn build_bl_tree(&mut self) -> usize {
         let (freq, codes) = (&mut self.bltree.freq, &mut self.length_codes);
         codes.count = 0;
-        encode_lengths(&self.ltree.len, self.ltree.max_code, freq, codes);
-        encode_lengths(&self.dtree.len, self.dtree.max_code, freq, codes);
+        let (l, d) = (&self.ltree, &self.dtree);
+        encode_lengths(&l.len, &l.used[..l.used_len], freq, codes);
+        encode_lengths(&d.len, &d.used[..d.used_len], freq, codes);
         build_tree(&mut self.bltree, &BIT_LENGTH_KIND, &mut self.scratch);
         // At least 4 code-length codes are always sent.
         let mut max_blindex = BL_CODES - 1;
@@ -462,21 +477,34 @@ fn compress_symbols(
     bits.send(lcode[END_BLOCK] as u32, llen[END_BLOCK].into());
 }
 
+/// Entry that sorts after every real one; kept at queue[heap_len + 1] so
+/// the sift needs no check for a missing right child.
+const SENTINEL: u64 = u64::MAX;
+const NODE_MASK: u64 = 0xffff;
+
+/// key(a) <= key(b) (zlib's `smaller(a, b)`), without shifting the node
+/// numbers out: the low 16 bits of `a` are cleared and those of `b` set.
+#[inline(always)]
+fn key_le(a: u64, b: u64) -> bool {
+    a & !NODE_MASK <= b | NODE_MASK
+}
+
 /// Sift queue[k] down until both children are not smaller (zlib's
 /// pqdownheap; on equal keys the parent stays and the right child wins).
+/// Needs queue[heap_len + 1] == SENTINEL.
 #[inline(always)]
 fn pqdownheap(queue: &mut [u64; QUEUE_SLOTS], heap_len: usize, mut k: usize) {
     const MASK: usize = QUEUE_SLOTS - 1;
     let v = queue[k & MASK];
-    let v_key = v >> 16;
     let mut j = k << 1;
     while j <= heap_len {
         let left = queue[j & MASK];
-        let right = queue[(j + 1) & MASK]; // stale when j == heap_len; then unused
-        let take_right = j < heap_len && right >> 16 <= left >> 16;
+        // The sentinel never wins, so a missing right child is never taken.
+        let right = queue[(j + 1) & MASK];
+        let take_right = key_le(right, left);
         let child = if take_right { right } else { left };
         j += take_right as usize;
-        if v_key <= child >> 16 {
+        if key_le(v, child) {
             break;
         }
         queue[k & MASK] = child;
@@ -486,6 +514,41 @@ fn pqdownheap(queue: &mut [u64; QUEUE_SLOTS], heap_len: usize, mut k: usize) {
     queue[k & MASK] = v;
 }
 
+/// The same result as `pqdownheap(queue, heap_len, 1)`, computed bottom-up
+/// (Floyd): move the smaller children up along the whole path first, then
+/// walk back up to where queue[1] belongs. Cheaper when it sinks deep, as
+/// the last entry moved to the top by a removal usually does (and, a little
+/// less often, a freshly merged node).
+///
+/// Why it is the same: the children on the path have non-decreasing keys,
+/// so those not below v's key form a suffix of the path; pqdownheap stops
+/// above the first of them and the walk back up stops right there too.
+#[inline(always)]
+fn pqdownheap_from_top(queue: &mut [u64; QUEUE_SLOTS], heap_len: usize) {
+    const MASK: usize = QUEUE_SLOTS - 1;
+    let v = queue[1];
+    let mut hole = 1;
+    let mut j = 2;
+    while j <= heap_len {
+        let left = queue[j & MASK];
+        let right = queue[(j + 1) & MASK];
+        let take_right = key_le(right, left);
+        j += take_right as usize;
+        queue[hole & MASK] = if take_right { right } else { left };
+        hole = j;
+        j <<= 1;
+    }
+    while hole > 1 {
+        let parent = queue[(hole >> 1) & MASK];
+        if !key_le(v, parent) {
+            break;
+        }
+        queue[hole & MASK] = parent;
+        hole >>= 1;
+    }
+    queue[hole & MASK] = v;
+}
+
 /// Build a Huffman tree from `tree.freq`, setting len, bl_count and max_code
 /// and adding the block cost to opt_len/static_len. Codes are generated
 /// separately (`gen_codes`), only for blocks that use the dynamic trees.
@@ -493,14 +556,20 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
     let elems = kind.elems;
     let mut max_code: isize = -1;
     let mut heap_len = 0;
-    for n in 0..elems {
-        let f = tree.freq[n];
-        if f != 0 {
-            heap_len += 1;
-            sc.queue[heap_len] = queue_entry(f, 0, n);
-            max_code = n as isize;
-        } else {
-            tree.len[n] = 0;
+    tree.len[..elems].fill(0);
+    // Most of the alphabet is unused in small blocks: skip all-zero chunks.
+    const CHUNK: usize = 8;
+    for (base, chunk) in (0..).step_by(CHUNK).zip(tree.freq[..elems].chunks(CHUNK)) {
+        if chunk.iter().fold(0, |acc, &f| acc | f) == 0 {
+            continue;
+        }
+        for (n, &f) in (base..).zip(chunk) {
+            if f != 0 {
+                tree.used[heap_len] = n as u16;
+                heap_len += 1;
+                sc.queue[heap_len] = queue_entry(f, 0, n);
+                max_code = n as isize;
+            }
         }
     }
     // Deflate needs at least two codes (one bit must be sent even for a
@@ -512,6 +581,11 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
         } else {
             0
         };
+        // Keep `used` ascending: node is either above every used leaf or 0.
+        if node == 0 {
+            tree.used.copy_within(..heap_len, 1);
+        }
+        tree.used[if node == 0 { 0 } else { heap_len }] = node as u16;
         heap_len += 1;
         sc.queue[heap_len] = queue_entry(1, 0, node);
         tree.freq[node] = 1;
@@ -522,6 +596,8 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
     }
     let max_code = max_code as usize;
     tree.max_code = max_code;
+    tree.used_len = heap_len;
+    sc.queue[heap_len + 1] = SENTINEL;
 
     for n in (1..=heap_len / 2).rev() {
         pqdownheap(&mut sc.queue, heap_len, n);
@@ -533,8 +609,9 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
     loop {
         let least = sc.queue[1];
         sc.queue[1] = sc.queue[heap_len];
+        sc.queue[heap_len] = SENTINEL;
         heap_len -= 1;
-        pqdownheap(&mut sc.queue, heap_len, 1);
+        pqdownheap_from_top(&mut sc.queue, heap_len);
         let next = sc.queue[1];
         let (n, m) = (entry_node(least), entry_node(next));
 
@@ -549,7 +626,7 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
 
         sc.queue[1] = queue_entry(freq, depth, node);
         node += 1;
-        pqdownheap(&mut sc.queue, heap_len, 1);
+        pqdownheap_from_top(&mut sc.queue, heap_len);
         if heap_len < 2 {
             break;
         }
@@ -653,76 +730,91 @@ fn gen_codes<const N: usize>(tree: &mut Tree<N>) {
         code = (code + count as u32) << 1;
         *next = code;
     }
-    let max_code = tree.max_code;
-    for (out, &l) in tree.code[..=max_code]
-        .iter_mut()
-        .zip(&tree.len[..=max_code])
-    {
-        if l != 0 {
-            let l = (l as usize) & MAX_BITS;
-            *out = reverse_bits(next_code[l], l as u32) as u16;
-            next_code[l] += 1;
-        }
+    // Unused leaves have length 0 and get no code.
+    for &n in &tree.used[..tree.used_len] {
+        let n = n as usize;
+        let l = (tree.len[n] as usize) & MAX_BITS;
+        tree.code[n] = reverse_bits(next_code[l], l as u32) as u16;
+        next_code[l] += 1;
     }
 }
 
+/// Capacity of LengthCodes: a power of two above L_CODES + D_CODES.
+const LENGTH_CODE_SLOTS: usize = 512;
+const _: () = assert!(LENGTH_CODE_SLOTS >= L_CODES + D_CODES && 2 * BL_CODES + 1 > 31);
+
 /// Run-length coded code lengths of both trees: [symbol, extra bits value].
 struct LengthCodes {
-    codes: [[u8; 2]; L_CODES + D_CODES],
+    codes: [[u8; 2]; LENGTH_CODE_SLOTS],
     count: usize,
 }
 
 /// zlib's run-length coding of code lengths (scan_tree/send_tree): append
-/// the code-length symbols for `len[0..=max_code]` to `out` as
-/// [symbol, extra bits value] and count them in `bl_freq`.
+/// the code-length symbols for `len[0..=max_code]` (max_code being the last
+/// entry of `used`, the ascending list of leaves with nonzero length) to
+/// `out` as [symbol, extra bits value] and count them in `bl_freq`.
 ///
 /// Derived per maximal run of equal lengths from zlib's state machine:
 /// zeros go in chunks of up to 138; a nonzero length opens with a chunk of
 /// up to 7 (the length itself, then a repeat of the rest if that is 3 or
 /// more) and continues in chunks of up to 6 repeats; chunks too short to
-/// repeat are sent as plain lengths.
-fn encode_lengths(len: &[u16], max_code: usize, bl_freq: &mut [u16], out: &mut LengthCodes) {
+/// repeat are sent as plain lengths. Zero runs are the gaps between used
+/// leaves, so only used leaves are visited.
+fn encode_lengths(
+    len: &[u16],
+    used: &[u16],
+    bl_freq: &mut [u16; 2 * BL_CODES + 1],
+    out: &mut LengthCodes,
+) {
     let mut push = |symbol: usize, extra: usize| {
-        bl_freq[symbol] += 1;
-        // Each symbol covers at least one length, so the array cannot overflow.
-        out.codes[out.count] = [symbol as u8, extra as u8];
+        // symbol < BL_CODES; the masks are no-ops that spare bounds checks.
+        bl_freq[symbol & 31] += 1;
+        // Each symbol covers at least one length, so count stays below
+        // L_CODES + D_CODES.
+        out.codes[out.count & (LENGTH_CODE_SLOTS - 1)] = [symbol as u8, extra as u8];
         out.count += 1;
     };
-    let len = &len[..=max_code];
+    // Next position not yet coded.
+    let mut pos = 0usize;
     let mut i = 0;
-    while i < len.len() {
-        let value = len[i];
-        let run_end = i + len[i..].iter().take_while(|&&l| l == value).count();
-        let mut left = run_end - i;
-        i = run_end;
-        let value = value as usize;
-        if value == 0 {
-            while left > 0 {
-                let count = left.min(138);
-                left -= count;
-                match count {
-                    0..=2 => (0..count).for_each(|_| push(0, 0)),
-                    3..=10 => push(REPZ_3_10, count - 3),
-                    _ => push(REPZ_11_138, count - 11),
-                }
-            }
-        } else {
-            let count = left.min(7);
+    while i < used.len() {
+        let start = used[i] as usize;
+        let mut left = start - pos;
+        while left > 0 {
+            let count = left.min(138);
             left -= count;
-            if count < 4 {
+            match count {
+                0..=2 => (0..count).for_each(|_| push(0, 0)),
+                3..=10 => push(REPZ_3_10, count - 3),
+                _ => push(REPZ_11_138, count - 11),
+            }
+        }
+        // The run of this length over adjacent used leaves.
+        let value = len[start];
+        let mut end = start + 1;
+        i += 1;
+        while i < used.len() && used[i] as usize == end && len[end] == value {
+            end += 1;
+            i += 1;
+        }
+        pos = end;
+        let value = value as usize;
+        let mut left = end - start;
+        let count = left.min(7);
+        left -= count;
+        if count < 4 {
+            (0..count).for_each(|_| push(value, 0));
+        } else {
+            push(value, 0);
+            push(REP_3_6, count - 1 - 3);
+        }
+        while left > 0 {
+            let count = left.min(6);
+            left -= count;
+            if count < 3 {
                 (0..count).for_each(|_| push(value, 0));
             } else {
-                push(value, 0);
-                push(REP_3_6, count - 1 - 3);
-            }
-            while left > 0 {
-                let count = left.min(6);
-                left -= count;
-                if count < 3 {
-                    (0..count).for_each(|_| push(value, 0));
-                } else {
-                    push(REP_3_6, count - 3);
-                }
+                push(REP_3_6, count - 3);
             }
         }
     }
