@@ -53,7 +53,10 @@ const WINDOW_CAP: usize = WINDOW_MASK + 1 + MAX_MATCH + 1;
 const _: () = assert!(MAX_INPUT + WINDOW_PADDING <= WINDOW_CAP && MAX_INPUT <= WINDOW_MASK);
 
 fn boxed_array<T: Copy, const N: usize>(value: T) -> Box<[T; N]> {
-    vec![value; N].into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!())
+    vec![value; N]
+        .into_boxed_slice()
+        .try_into()
+        .unwrap_or_else(|_| unreachable!())
 }
 
 pub(super) struct Matcher {
