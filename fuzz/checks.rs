@@ -220,12 +220,13 @@ fn oracle_inflate(input: &[u8], cap: usize) -> Option<Result<Vec<u8>, ()>> {
             out.reserve((cap + 1 - out.len()).min(1 << 22));
         }
         let (in_before, out_before) = (z.total_in(), z.total_out());
-        let status = z
-            .decompress_vec(&input[in_before as usize..], &mut out, FlushDecompress::None)
-            .ok()?;
+        let status = z.decompress_vec(&input[in_before as usize..], &mut out, FlushDecompress::None);
+        // Past the cap counts first, even when the same call then met a bad
+        // checksum or corrupt data: the capped inflater stops at the cap.
         if out.len() > cap {
             return Some(Err(()));
         }
+        let status = status.ok()?;
         match status {
             Status::StreamEnd => return Some(Ok(out)),
             _ if z.total_in() == in_before && z.total_out() == out_before && out.len() < out.capacity() => {
