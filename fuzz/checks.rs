@@ -7,7 +7,7 @@
 
 #![allow(dead_code)]
 
-use itsdangerous_rs::compress::{compress, decompress, InflateError};
+use itsdangerous_rs::compress::{compress, compress_with_zlib, decompress, InflateError};
 use itsdangerous_rs::encoding::{
     decode_timestamp, decode_urlsafe_lenient, encode_timestamp_into, encode_urlsafe,
 };
@@ -220,12 +220,13 @@ fn oracle_inflate(input: &[u8], cap: usize) -> Option<Result<Vec<u8>, ()>> {
             out.reserve((cap + 1 - out.len()).min(1 << 22));
         }
         let (in_before, out_before) = (z.total_in(), z.total_out());
-        let status = z
-            .decompress_vec(&input[in_before as usize..], &mut out, FlushDecompress::None)
-            .ok()?;
+        let status = z.decompress_vec(&input[in_before as usize..], &mut out, FlushDecompress::None);
+        // Past the cap counts first, even when the same call then met a bad
+        // checksum or corrupt data: the capped inflater stops at the cap.
         if out.len() > cap {
             return Some(Err(()));
         }
+        let status = status.ok()?;
         match status {
             Status::StreamEnd => return Some(Ok(out)),
             _ if z.total_in() == in_before && z.total_out() == out_before && out.len() < out.capacity() => {
@@ -237,7 +238,7 @@ fn oracle_inflate(input: &[u8], cap: usize) -> Option<Result<Vec<u8>, ()>> {
 }
 
 /// `payload::decode` with a cap, raw `compress::decompress` against an
-/// oracle, and the compress→decompress round-trip.
+/// oracle, `compress` against libz byte for byte, and the round-trip.
 pub fn inflate(data: &[u8]) -> () {
     let (head, rest) = take(data, 2);
     let cap = le_u64(head) as usize; // 0..=65535: small caps hit the limit often
@@ -265,8 +266,10 @@ pub fn inflate(data: &[u8]) -> () {
         assert!(out.len() <= cap);
     }
 
-    // Round-trip: compress, then decompress with an exact and a short cap.
+    // Byte-identity of the Rust deflate with libz (CPython's zlib.compress),
+    // then the round-trip: decompress with an exact and a short cap.
     let compressed = compress(rest);
+    assert_eq!(compressed, compress_with_zlib(rest), "deflate differs from libz");
     assert_eq!(decompress(&compressed, rest.len()).ok().as_deref(), Some(rest));
     if !rest.is_empty() {
         assert!(matches!(

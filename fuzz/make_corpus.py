@@ -224,7 +224,16 @@ def main() -> None:
 
     caps = [le(c, 2) for c in (0, 1, 100, 4096, 65535)]
     inflate_inputs = [p for p in signed_payloads() if p.startswith(b".")] + zlib_streams()
-    write("inflate", [rng.choice(caps) + p for p in inflate_inputs] + [caps[-1] + p for p in signed_payloads()[:6]])
+    # Plain text for the compress side: session-like JSON of growing size, up
+    # to just past 65273 bytes, where the Rust deflate hands over to libz.
+    texts = [json.dumps({"k": list(range(n)), "s": "é" * (n % 50)}).encode() for n in (10, 300, 2000)]
+    texts.append(bytes(rng.randrange(32, 127) for _ in range(65_274)))
+    write(
+        "inflate",
+        [rng.choice(caps) + p for p in inflate_inputs]
+        + [caps[-1] + p for p in signed_payloads()[:6]]
+        + [caps[-1] + t for t in texts],
+    )
 
     load_inputs = []
     for tok in tokens[:12]:  # real tokens, plain, then with max_age

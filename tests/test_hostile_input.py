@@ -24,6 +24,7 @@ import collections
 import hashlib
 import json
 import math
+import os
 import time
 import zlib
 
@@ -46,8 +47,10 @@ KEY = "secret-key"
 #: Differential cases run per kind, printed at the end (pytest -s).
 COUNTS: collections.Counter[str] = collections.Counter()
 
+#: Examples per hypothesis test; raise it for a longer local soak.
+EXAMPLES = int(os.environ.get("ITSDANGEROUS_RS_HOSTILE_EXAMPLES", "150"))
 HYPOTHESIS = settings(
-    max_examples=150,
+    max_examples=EXAMPLES,
     deadline=None,
     derandomize=True,
     database=None,
@@ -412,7 +415,7 @@ JSON_ATOMS = st.recursive(
 )
 
 
-@settings(HYPOTHESIS, max_examples=100)
+@settings(HYPOTHESIS, max_examples=max(EXAMPLES * 2 // 3, 1))
 @given(JSON_ATOMS)
 def test_signed_near_json(doc):
     """Almost-valid JSON (tags, surrogates, odd numbers) under a valid signature."""
