@@ -425,21 +425,30 @@ impl<'py> Dumper<'_, 'py> {
     }
 
     /// Subclasses of the JSON types, plain `json.dumps` rules.
+    /// str, int and float subclasses, written as the C encoder writes them
+    /// (`str` content, `int.__repr__`, `float.__repr__`); `None` for other types.
+    unsafe fn scalar_subclass(&mut self, p: *mut ffi::PyObject) -> Option<Result<(), Fallback>> {
+        if ffi::PyUnicode_Check(p) != 0 {
+            return Some(write_pystr(self.out, p, self.opts.ensure_ascii));
+        }
+        if ffi::PyLong_Check(p) != 0 {
+            return Some(write_pyint(self.out, p));
+        }
+        if ffi::PyFloat_Check(p) != 0 {
+            write_json_float(self.out, ffi::PyFloat_AS_DOUBLE(p));
+            return Some(Ok(()));
+        }
+        None
+    }
+
     unsafe fn other_plain(
         &mut self,
         obj: &Bound<'py, PyAny>,
         depth: usize,
     ) -> Result<(), Fallback> {
         let p = obj.as_ptr();
-        if ffi::PyUnicode_Check(p) != 0 {
-            return write_pystr(self.out, p, self.opts.ensure_ascii);
-        }
-        if ffi::PyLong_Check(p) != 0 {
-            return write_pyint(self.out, p);
-        }
-        if ffi::PyFloat_Check(p) != 0 {
-            write_json_float(self.out, ffi::PyFloat_AS_DOUBLE(p));
-            return Ok(());
+        if let Some(written) = self.scalar_subclass(p) {
+            return written;
         }
         if ffi::PyList_Check(p) != 0 || ffi::PyTuple_Check(p) != 0 {
             return self.sequence_subclass(obj, depth + 1);
@@ -508,15 +517,8 @@ impl<'py> Dumper<'_, 'py> {
             return self.datetime(obj);
         }
         // Untagged: what the encoder does with str/int/float subclasses.
-        if ffi::PyUnicode_Check(p) != 0 {
-            return write_pystr(self.out, p, self.opts.ensure_ascii);
-        }
-        if ffi::PyLong_Check(p) != 0 {
-            return write_pyint(self.out, p);
-        }
-        if ffi::PyFloat_Check(p) != 0 {
-            write_json_float(self.out, ffi::PyFloat_AS_DOUBLE(p));
-            return Ok(());
+        if let Some(written) = self.scalar_subclass(p) {
+            return written;
         }
         // date, Decimal, dataclasses (the provider's `default`), or a TypeError.
         Err(Fallback)
