@@ -36,7 +36,6 @@ from werkzeug.sansio.response import Response as _SansIOResponse
 
 from . import _core
 from . import _engine
-from .serializer import _inflate_limit_error
 from .serializer import _URL_SAFE_PAYLOAD_METHODS
 from .serializer import URLSafeTimedSerializer
 
@@ -247,10 +246,7 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         if not val:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        try:
-            data = engine.loads(val, max_age, int(_time.time()))
-        except _core.PayloadTooLarge as e:
-            raise _inflate_limit_error(e) from e
+        data = engine.loads(val, max_age, int(_time.time()))
         if data is NotImplemented:
             # Bad, expired or unusual cookie: stock decides, exceptions included.
             try:

@@ -13,9 +13,7 @@ from itsdangerous import serializer as _serializer
 from itsdangerous import signer as _signer
 from itsdangerous import timed as _timed
 from itsdangerous import url_safe as _url_safe
-from itsdangerous.exc import BadPayload
 
-from . import _core
 from . import _engine
 from .signer import Signer
 from .signer import TimestampSigner
@@ -37,13 +35,6 @@ _URL_SAFE_PAYLOAD_METHODS = {
     "dump_payload": _url_safe.URLSafeSerializerMixin.dump_payload,
     "load_payload": _url_safe.URLSafeSerializerMixin.load_payload,
 }
-
-
-def _inflate_limit_error(error: Exception) -> BadPayload:
-    return BadPayload(
-        "Could not zlib decompress the payload before decoding the payload",
-        original_error=error,
-    )
 
 
 class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
@@ -123,10 +114,7 @@ class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
     def loads(self, s: str | bytes, salt: str | bytes | None = None, **kwargs: t.Any) -> t.Any:
         engine = self._rs_engine(salt)
         if engine is not None and not kwargs:
-            try:
-                rv = engine.loads(s)
-            except _core.PayloadTooLarge as e:
-                raise _inflate_limit_error(e) from e
+            rv = engine.loads(s)  # an oversized inflate raises BadPayload itself
             if rv is not NotImplemented:
                 return rv
         return super().loads(s, salt, **kwargs)
@@ -146,10 +134,7 @@ class TimedSerializer(_timed.TimedSerializer, Serializer):  # type: ignore[type-
     ) -> t.Any:
         engine = self._rs_engine(salt)
         if engine is not None and (max_age is None or type(max_age) is int):
-            try:
-                rv = engine.loads(s, max_age, int(_time.time()), return_timestamp)
-            except _core.PayloadTooLarge as e:
-                raise _inflate_limit_error(e) from e
+            rv = engine.loads(s, max_age, int(_time.time()), return_timestamp)
             if rv is not NotImplemented:
                 if return_timestamp:
                     return rv[0], datetime.fromtimestamp(rv[1], tz=_UTC)

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
 use super::json::{dump_py, load_py, DumpOptions};
 use crate::payload::{self, PayloadError};
@@ -72,6 +72,28 @@ fn encode_payload(json: &[u8]) -> Result<Vec<u8>, std::convert::Infallible> {
     let mut encoded = Vec::with_capacity(json.len() * 4 / 3 + 8);
     payload::encode_into(json, &mut encoded);
     Ok(encoded)
+}
+
+/// `BadPayload` with the message stock gives for a failed inflate, caused by
+/// (and carrying as `original_error`) a `PayloadTooLarge`.
+fn too_large_error(py: Python<'_>, limit: usize) -> PyErr {
+    let original = PayloadTooLarge::new_err(format!("decompressed payload exceeds {limit} bytes"));
+    let build = || -> PyResult<PyErr> {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("original_error", original.value(py))?;
+        let error = py.import("itsdangerous.exc")?.getattr("BadPayload")?.call(
+            ("Could not zlib decompress the payload before decoding the payload",),
+            Some(&kwargs),
+        )?;
+        Ok(PyErr::from_value(error))
+    };
+    match build() {
+        Ok(error) => {
+            error.set_cause(py, Some(original));
+            error
+        }
+        Err(failed) => failed,
+    }
 }
 
 /// Largest timestamp `datetime.fromtimestamp(ts, tz=utc)` accepts (9999-12-31T23:59:59).
@@ -303,12 +325,7 @@ impl Engine {
                     decoded = bytes;
                     &decoded
                 }
-                Err(PayloadError::TooLarge) => {
-                    return Err(PayloadTooLarge::new_err(format!(
-                        "decompressed payload exceeds {} bytes",
-                        self.max_decompressed
-                    )))
-                }
+                Err(PayloadError::TooLarge) => return Err(too_large_error(py, self.max_decompressed)),
                 Err(_) => return not_implemented(),
             }
         } else {
