@@ -258,14 +258,23 @@ def test_key_rotation_at_runtime_is_followed(frozen_clock):
 def test_signing_serializer_used_directly_inside_and_outside_app_context(frozen_clock):
     """People call get_signing_serializer(app) themselves; outside an app
     context Flask writes unsorted JSON, and so must we."""
+    import contextvars
+
     app = make_app(OurInterface())
     data = {"b": 1, "a": (1, 2), "é": b"x"}
     ours = app.session_interface.get_signing_serializer(app)
     stock = StockInterface().get_signing_serializer(app)
-    assert ours.dumps(data) == stock.dumps(data)  # no app context: insertion order
+
+    def outside_any_app_context():
+        # A fresh contextvars context: no app context, even if an earlier
+        # test leaked one (Flask leaves it pushed when open_session raises).
+        assert ours.dumps(data) == stock.dumps(data)  # insertion order
+        assert ours._rs_engine(None) is None
+
+    contextvars.Context().run(outside_any_app_context)
     with app.app_context():
         ours.dumps(data)  # builds the engine inside the context
+        assert ours._rs_engine(None) is not None
         assert ours.dumps(data) == stock.dumps(data)
         assert ours.loads(stock.dumps(data)) == stock.loads(stock.dumps(data))
-    assert ours.dumps(data) == stock.dumps(data)
-    assert ours._rs_engine(None) is None
+    contextvars.Context().run(outside_any_app_context)
