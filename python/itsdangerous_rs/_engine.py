@@ -6,6 +6,7 @@ derives every key, so it must not happen per call.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import typing as t
 
@@ -36,6 +37,20 @@ else:
 
 _KEY_DERIVATIONS = frozenset({"concat", "django-concat", "hmac", "none"})
 _SIGNER_KWARGS = frozenset({"key_derivation", "digest_method", "sep"})
+
+#: Set while stock code re-runs a call the engine declined (a bad token, say):
+#: the signers stock builds on the way would only decline it again.
+stock_only: contextvars.ContextVar[bool] = contextvars.ContextVar("itsdangerous_rs_stock_only", default=False)
+
+
+def run_stock(call: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+    """``call(*args, **kwargs)`` with the Rust engine out of the way."""
+    token = stock_only.set(True)
+    try:
+        return call(*args, **kwargs)
+    finally:
+        stock_only.reset(token)
+
 
 _engines: dict[tuple[t.Any, ...], _core.Engine] = {}
 _MAX_ENGINES = 256

@@ -99,7 +99,7 @@ class SessionSerializer(URLSafeTimedSerializer):
         return "flask_session"
 
     def _rs_engine(self, salt: t.Any) -> t.Any:
-        if salt is not None:
+        if salt is not None or _engine.stock_only.get():
             return None
         engine = self.__dict__.get("_rs_default_engine", _UNSET)
         if engine is _UNSET:
@@ -250,7 +250,8 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         if data is NotImplemented:
             # Bad, expired or unusual cookie: stock decides, exceptions included.
             try:
-                data = self.get_signing_serializer(app).loads(val, max_age=max_age)  # type: ignore[union-attr]
+                serializer = self.get_signing_serializer(app)
+                data = _engine.run_stock(serializer.loads, val, max_age=max_age)  # type: ignore[union-attr]
             except BadSignature:
                 return self.session_class()
         return self.session_class(data)

@@ -95,6 +95,8 @@ class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
         )
 
     def _rs_engine(self, salt: t.Any) -> t.Any:
+        if _engine.stock_only.get():
+            return None
         if salt is not None:
             return self._rs_build_engine(salt)
         try:
@@ -117,6 +119,8 @@ class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
             rv = engine.loads(s)  # an oversized inflate raises BadPayload itself
             if rv is not NotImplemented:
                 return rv
+            # Declined (a bad token, say): stock decides without Rust retrying.
+            return _engine.run_stock(super().loads, s, salt, **kwargs)
         return super().loads(s, salt, **kwargs)
 
 
@@ -139,6 +143,8 @@ class TimedSerializer(_timed.TimedSerializer, Serializer):  # type: ignore[type-
                 if return_timestamp:
                     return rv[0], datetime.fromtimestamp(rv[1], tz=_UTC)
                 return rv
+            # Declined (a bad or expired token, say): stock decides without Rust retrying.
+            return _engine.run_stock(super().loads, s, max_age, return_timestamp, salt)
         return super().loads(s, max_age, return_timestamp, salt)
 
 

@@ -25,6 +25,8 @@ class Signer(_signer.Signer):
 
     def _rs_engine(self, timed: bool) -> t.Any:
         """The engine for this signer's configuration, or None for stock."""
+        if _engine.stock_only.get():
+            return None
         engines = self.__dict__.get("_rs_engines")
         if engines is None:
             engines = self.__dict__["_rs_engines"] = {}
