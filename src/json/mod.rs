@@ -11,6 +11,7 @@
 
 pub mod float;
 pub mod read;
+mod scan;
 pub mod write;
 
 pub use read::{from_slice, Error as ReadError};

@@ -24,6 +24,7 @@
 //! than [`MAX_INT_DIGITS`] digits (Python's default `int` conversion limit;
 //! the real limit is configurable), and nesting deeper than [`MAX_DEPTH`].
 
+use super::scan::{has_quote_backslash_or_control, word_at, HI};
 use super::Value;
 use std::collections::HashMap;
 
@@ -119,25 +120,13 @@ static STR_STOP: [bool; 256] = {
     t
 };
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
 /// Skip string bytes that need no attention, 8 at a time: stops before a
 /// word holding `"`, `\` or a control byte (the byte loop then finds it).
 /// Clears `ascii` if a skipped byte is >= 0x80.
 #[inline]
 fn skip_plain(s: &[u8], mut i: usize, ascii: &mut bool) -> usize {
-    while let Some(chunk) = s.get(i..i + 8) {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(a);
-        let quote = w ^ (LO * u64::from(b'"'));
-        let bslash = w ^ (LO * u64::from(b'\\'));
-        // Exact "some byte is zero" / "some byte is < 0x20" tests.
-        let hit = (quote.wrapping_sub(LO) & !quote)
-            | (bslash.wrapping_sub(LO) & !bslash)
-            | (w.wrapping_sub(LO * 0x20) & !w);
-        if hit & HI != 0 {
+    while let Some(w) = word_at(s, i) {
+        if has_quote_backslash_or_control(w) & HI != 0 {
             break;
         }
         *ascii &= w & HI == 0;

@@ -11,6 +11,7 @@
 //!   surrogate cannot be represented and is reported as an error.
 
 use super::float::write_json_float;
+use super::scan::{has_byte, has_quote_backslash_or_control, word_at, HI};
 use super::Value;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -91,27 +92,15 @@ fn push_utf8_cp(out: &mut Vec<u8>, c: u32) -> Result<(), LoneSurrogate> {
     }
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
 /// Advance `i` over whole 8-byte words that need no escaping: no `"`, `\`,
 /// control byte, nor (when `stop_del`) 0x7f, nor (when `stop_high`) a byte
 /// >= 0x80. Stops at the first word that might; the caller goes byte-wise.
 #[inline]
 fn skip_clean(s: &[u8], mut i: usize, stop_del: bool, stop_high: bool) -> usize {
-    while let Some(chunk) = s.get(i..i + 8) {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(a);
-        let quote = w ^ (LO * u64::from(b'"'));
-        let bslash = w ^ (LO * u64::from(b'\\'));
-        let del = w ^ (LO * 0x7f);
-        // Exact "some byte is zero" / "some byte is < 0x20" tests.
-        let mut hit = (quote.wrapping_sub(LO) & !quote)
-            | (bslash.wrapping_sub(LO) & !bslash)
-            | (w.wrapping_sub(LO * 0x20) & !w);
+    while let Some(w) = word_at(s, i) {
+        let mut hit = has_quote_backslash_or_control(w);
         if stop_del {
-            hit |= del.wrapping_sub(LO) & !del;
+            hit |= has_byte(w, 0x7f);
         }
         if stop_high {
             hit |= w;
