@@ -48,6 +48,8 @@ if t.TYPE_CHECKING:
 __all__ = ["SecureCookieSessionInterface", "SessionSerializer"]
 
 _DEFAULT_TAGS = (TagDict, PassDict, TagTuple, PassList, TagBytes, TagMarkup, TagUUID, TagDateTime)
+_DEFAULT_TAG_COUNT = len(_DEFAULT_TAGS)
+_DEFAULT_TAG_KEYS = 6  # tags with a key; PassDict and PassList have none
 _STOCK_COOKIES = _SansIORequest.__dict__["cookies"]
 _STOCK_SET_COOKIE = _SansIOResponse.set_cookie
 _STOCK_VARY = _SansIOResponse.__dict__["vary"]
@@ -55,6 +57,7 @@ _FLASK_MAX_COOKIE_SIZE = _FlaskResponse.__dict__["max_cookie_size"]
 # id -> (serializer, verdict); holding the serializer keeps its id from being reused.
 _default_serializers: dict[int, tuple[t.Any, bool]] = {}
 _UNSET = object()
+_stock_only = _engine.stock_only
 
 
 def _has_default_tags(serializer: t.Any) -> bool:
@@ -62,7 +65,7 @@ def _has_default_tags(serializer: t.Any) -> bool:
     if type(serializer) is not TaggedJSONSerializer:
         return False
     order = serializer.order
-    if len(order) != len(_DEFAULT_TAGS) or len(serializer.tags) != 6:
+    if len(order) != _DEFAULT_TAG_COUNT or len(serializer.tags) != _DEFAULT_TAG_KEYS:
         return False
     seen = _default_serializers.get(id(serializer))
     if seen is not None and seen[0] is serializer:
@@ -99,7 +102,7 @@ class SessionSerializer(URLSafeTimedSerializer):
         return "flask_session"
 
     def _rs_engine(self, salt: t.Any) -> t.Any:
-        if salt is not None or _engine.stock_only.get():
+        if salt is not None or _stock_only.get():
             return None
         engine = self.__dict__.get("_rs_default_engine", _UNSET)
         if engine is _UNSET:
@@ -117,11 +120,65 @@ class SessionSerializer(URLSafeTimedSerializer):
             type(provider) is DefaultJSONProvider
             and provider.sort_keys is True
             and provider.ensure_ascii is True
-            and len(serializer.order) == len(_DEFAULT_TAGS)
-            and len(serializer.tags) == 6
+            and len(serializer.order) == _DEFAULT_TAG_COUNT
+            and len(serializer.tags) == _DEFAULT_TAG_KEYS
         ):
             return engine
         return None
+
+    # dumps and loads repeat the checks of _rs_engine inline: a Python call
+    # is a sizeable part of signing a small session.
+
+    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
+        engine = self.__dict__.get("_rs_default_engine")
+        app_ctx = _cv_app.get(None)
+        if engine is not None and salt is None and app_ctx is not None and not _stock_only.get():
+            provider = app_ctx.app.json
+            serializer = self.serializer
+            if (
+                type(provider) is DefaultJSONProvider
+                and provider.sort_keys is True
+                and provider.ensure_ascii is True
+                and len(serializer.order) == _DEFAULT_TAG_COUNT
+                and len(serializer.tags) == _DEFAULT_TAG_KEYS
+            ):
+                rv = engine.dumps(obj, _time.time())
+                if rv is not NotImplemented:
+                    return rv
+                return _engine.run_stock(super().dumps, obj, salt)
+        return super().dumps(obj, salt)
+
+    def loads(  # type: ignore[override]
+        self,
+        s: str | bytes,
+        max_age: int | None = None,
+        return_timestamp: bool = False,
+        salt: str | bytes | None = None,
+    ) -> t.Any:
+        engine = self.__dict__.get("_rs_default_engine")
+        app_ctx = _cv_app.get(None)
+        if (
+            engine is not None
+            and salt is None
+            and not return_timestamp
+            and app_ctx is not None
+            and (max_age is None or type(max_age) is int)
+            and not _stock_only.get()
+        ):
+            provider = app_ctx.app.json
+            serializer = self.serializer
+            if (
+                type(provider) is DefaultJSONProvider
+                and provider.sort_keys is True
+                and provider.ensure_ascii is True
+                and len(serializer.order) == _DEFAULT_TAG_COUNT
+                and len(serializer.tags) == _DEFAULT_TAG_KEYS
+            ):
+                rv = engine.loads(s, max_age, _time.time())
+                if rv is not NotImplemented:
+                    return rv
+                return _engine.run_stock(super().loads, s, max_age, return_timestamp, salt)
+        return super().loads(s, max_age, return_timestamp, salt)
 
 
 class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
@@ -185,8 +242,8 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
             and last[5] is self.salt
             and last[6] is self.key_derivation
             and last[7] is self.digest_method
-            and len(serializer.order) == len(_DEFAULT_TAGS)
-            and len(serializer.tags) == 6
+            and len(serializer.order) == _DEFAULT_TAG_COUNT
+            and len(serializer.tags) == _DEFAULT_TAG_KEYS
             and provider.sort_keys is True
             and provider.ensure_ascii is True
         ):
@@ -246,7 +303,7 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         if not val:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        data = engine.loads(val, max_age, int(_time.time()))
+        data = engine.loads(val, max_age, _time.time())
         if data is NotImplemented:
             # Bad, expired or unusual cookie: stock decides, exceptions included.
             try:
@@ -285,7 +342,7 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         if not self.should_set_cookie(app, session):
             return
         expires = self.get_expiration_time(app, session)
-        val = engine.dumps(dict(session), int(_time.time()))
+        val = engine.dumps(dict(session), _time.time())
         if val is NotImplemented:
             val = self.get_signing_serializer(app).dumps(dict(session))  # type: ignore[union-attr]
         header = self._set_cookie_header(name, val, expires, path, domain, secure, httponly, samesite, partitioned)

@@ -108,7 +108,7 @@ class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
     def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
         engine = self._rs_engine(salt)
         if engine is not None:
-            rv = engine.dumps(obj, int(_time.time()))
+            rv = engine.dumps(obj, _time.time())
             if rv is not NotImplemented:
                 return rv
         return super().dumps(obj, salt)
@@ -138,7 +138,7 @@ class TimedSerializer(_timed.TimedSerializer, Serializer):  # type: ignore[type-
     ) -> t.Any:
         engine = self._rs_engine(salt)
         if engine is not None and (max_age is None or type(max_age) is int):
-            rv = engine.loads(s, max_age, int(_time.time()), return_timestamp)
+            rv = engine.loads(s, max_age, _time.time(), return_timestamp)
             if rv is not NotImplemented:
                 if return_timestamp:
                     return rv[0], datetime.fromtimestamp(rv[1], tz=_UTC)

@@ -74,7 +74,7 @@ class TimestampSigner(_timed.TimestampSigner, Signer):
     def sign(self, value: str | bytes) -> bytes:
         engine = self._rs_engine(True)
         if engine is not None:
-            rv = engine.sign(value, int(_time.time()))
+            rv = engine.sign(value, _time.time())
             if rv is not NotImplemented:
                 return rv
         return super().sign(value)
@@ -87,7 +87,7 @@ class TimestampSigner(_timed.TimestampSigner, Signer):
     ) -> tuple[bytes, datetime] | bytes:
         engine = self._rs_engine(True)
         if engine is not None and (max_age is None or type(max_age) is int):
-            rv = engine.unsign(signed_value, max_age, int(_time.time()))
+            rv = engine.unsign(signed_value, max_age, _time.time())
             if rv is not NotImplemented:
                 value, ts = rv
                 if return_timestamp:

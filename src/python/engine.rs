@@ -5,13 +5,12 @@
 //! exactly what stock itsdangerous gives (any error included); the Python
 //! layer then calls the stock implementation, which raises the real exception.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 
 use super::json::{dump_py, load_py, DumpOptions};
 use crate::payload::{self, PayloadError};
@@ -41,9 +40,41 @@ const MEMO_MAX_VALUE: usize = 64 * 1024;
 /// payload comes back, as it does on every request of a session that is read
 /// but not changed. Only results this engine computed go in, and loads only
 /// after the signature verified, so nobody without the key can fill it.
-#[derive(Default)]
+///
+/// Direct-mapped on a cheap hash: a collision only costs a recomputation,
+/// and SipHash plus a `HashMap` cost more than a small inflate's setup.
 struct Memo {
-    entries: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
+    slots: Mutex<[Option<MemoEntry>; MEMO_ENTRIES]>,
+}
+
+struct MemoEntry {
+    hash: u64,
+    key: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl Default for Memo {
+    fn default() -> Self {
+        Self {
+            slots: Mutex::new(std::array::from_fn(|_| None)),
+        }
+    }
+}
+
+/// A fast, non-cryptographic hash of the whole key (multiply-rotate over
+/// 8-byte words); equality is always checked on the full key.
+fn memo_hash(key: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut hash = (key.len() as u64).wrapping_mul(K);
+    let mut words = key.chunks_exact(8);
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().expect("8-byte chunk"));
+        hash = (hash ^ word).wrapping_mul(K).rotate_left(29);
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    hash = (hash ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    hash ^ (hash >> 32)
 }
 
 impl Memo {
@@ -51,18 +82,25 @@ impl Memo {
         if key.len() > MEMO_MAX_KEY {
             return compute(key);
         }
-        if let Some(hit) = self.entries.lock().ok().and_then(|entries| entries.get(key).cloned()) {
-            return Ok(hit);
+        let hash = memo_hash(key);
+        let slot = (hash as usize) % MEMO_ENTRIES;
+        if let Ok(slots) = self.slots.lock() {
+            if let Some(entry) = &slots[slot] {
+                if entry.hash == hash && entry.key == key {
+                    return Ok(entry.value.clone());
+                }
+            }
         }
         let value = compute(key)?;
         if value.len() > MEMO_MAX_VALUE {
             return Ok(value);
         }
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MEMO_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(key.to_vec(), value.clone());
+        if let Ok(mut slots) = self.slots.lock() {
+            slots[slot] = Some(MemoEntry {
+                hash,
+                key: key.to_vec(),
+                value: value.clone(),
+            });
         }
         Ok(value)
     }
@@ -176,6 +214,17 @@ fn int_arg(value: Option<&Bound<'_, PyAny>>) -> Result<Option<i64>, ()> {
     value.map(|v| v.extract::<i64>().map_err(|_| ())).transpose()
 }
 
+/// The clock argument: an `int`, or `time.time()`'s float truncated as
+/// `int(time.time())` truncates it, which saves the caller an `int()` call.
+fn now_arg(value: Option<&Bound<'_, PyAny>>) -> Result<Option<i64>, ()> {
+    if let Some(seconds) = value.and_then(|v| v.cast::<PyFloat>().ok()) {
+        let seconds = seconds.value();
+        // Finite and inside i64 after truncation; anything else goes to stock.
+        return if seconds.is_finite() && seconds.abs() < 9.0e18 { Ok(Some(seconds as i64)) } else { Err(()) };
+    }
+    int_arg(value)
+}
+
 impl Engine {
     /// Verifies the token; the value, and the timestamp of a timed token.
     fn verify<'a>(&self, token: &'a [u8], max_age: Option<i64>, now: i64) -> Option<(&'a [u8], Option<u64>)> {
@@ -246,7 +295,7 @@ impl Engine {
     /// `Signer.sign` / `TimestampSigner.sign`.
     #[pyo3(signature = (value, now=None))]
     fn sign<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>, now: Option<&Bound<'py, PyAny>>) -> Bound<'py, PyAny> {
-        let timestamp = int_arg(now).and_then(|now| self.timestamp_for_signing(now));
+        let timestamp = now_arg(now).and_then(|now| self.timestamp_for_signing(now));
         let (Some(value), Ok(timestamp)) = (token_bytes(value), timestamp) else {
             return py.NotImplemented().into_bound(py);
         };
@@ -256,7 +305,7 @@ impl Engine {
     /// `Signer.unsign` (value) / `TimestampSigner.unsign` (value, timestamp).
     #[pyo3(signature = (token, max_age=None, now=None))]
     fn unsign<'py>(&self, py: Python<'py>, token: &Bound<'py, PyAny>, max_age: Option<&Bound<'py, PyAny>>, now: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
-        let (Ok(max_age), Ok(now)) = (int_arg(max_age), int_arg(now)) else {
+        let (Ok(max_age), Ok(now)) = (int_arg(max_age), now_arg(now)) else {
             return Ok(py.NotImplemented().into_bound(py));
         };
         let Some((value, ts)) = token_bytes(token).and_then(|t| self.verify(t, max_age, now.unwrap_or(0))) else {
@@ -276,7 +325,7 @@ impl Engine {
         if self.format == Format::Raw {
             return not_implemented();
         }
-        let Ok(timestamp) = int_arg(now).and_then(|now| self.timestamp_for_signing(now)) else {
+        let Ok(timestamp) = now_arg(now).and_then(|now| self.timestamp_for_signing(now)) else {
             return not_implemented();
         };
         let mut json = Vec::with_capacity(256);
@@ -310,7 +359,7 @@ impl Engine {
         if self.format == Format::Raw {
             return not_implemented();
         }
-        let (Ok(max_age), Ok(now)) = (int_arg(max_age), int_arg(now)) else {
+        let (Ok(max_age), Ok(now)) = (int_arg(max_age), now_arg(now)) else {
             return not_implemented();
         };
         let now = now.unwrap_or(0);
