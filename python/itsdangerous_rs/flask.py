@@ -11,9 +11,11 @@ headers) runs the stock code.
 
 from __future__ import annotations
 
+import inspect
 import time as _time
 import typing as t
 from datetime import datetime
+from datetime import timedelta as _timedelta
 
 from flask import sessions as _sessions
 from flask.json.provider import DefaultJSONProvider
@@ -27,6 +29,7 @@ from flask.json.tag import TaggedJSONSerializer
 from flask.json.tag import TagTuple
 from flask.json.tag import TagUUID
 from flask.globals import _cv_app
+from flask.sansio.app import App as _SansIOApp
 from flask.wrappers import Response as _FlaskResponse
 from itsdangerous.exc import BadSignature
 from werkzeug.datastructures import Headers as _Headers
@@ -221,7 +224,17 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         return serializer
 
     def _fast_engine(self, app: Flask) -> t.Any:
-        """The Rust engine for this app's session, or None to run stock code.
+        """The Rust engine for this app's session, or None to run stock code."""
+        fast = self._fast_path(app)
+        return None if fast is None else fast[0]
+
+    def _fast_path(self, app: Flask) -> tuple[t.Any, t.Any] | None:
+        """``(engine, config)`` for this app's session, or None to run stock code.
+
+        ``config`` is ``app.config`` when the app's ``secret_key`` and
+        ``permanent_session_lifetime`` are Flask's config attributes (which
+        only read ``app.config``), so they can be read from it directly
+        without a Python-level descriptor call; None otherwise.
 
         Called twice per request, so the last decision is kept with what it
         depended on and reused while those are the same objects (and the
@@ -229,32 +242,38 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         """
         serializer = self.serializer
         provider = app.json
-        secret_key = app.secret_key
-        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        config = app.config
         last = self._last_decision
-        if (
-            last is not None
-            and last[0] is app
-            and last[1] is secret_key
-            and last[2] == fallbacks
-            and last[3] is serializer
-            and last[4] is provider
-            and last[5] is self.salt
-            and last[6] is self.key_derivation
-            and last[7] is self.digest_method
-            and len(serializer.order) == _DEFAULT_TAG_COUNT
-            and len(serializer.tags) == _DEFAULT_TAG_KEYS
-            and provider.sort_keys is True
-            and provider.ensure_ascii is True
-        ):
-            return last[8]
+        if last is not None and last[0] is app:
+            # The decision checked that ``app.secret_key`` is Flask's config attribute.
+            secret_key = config["SECRET_KEY"] if last[9] else app.secret_key
+            if (
+                last[1] is secret_key
+                and last[2] == config["SECRET_KEY_FALLBACKS"]
+                and last[3] is serializer
+                and last[4] is provider
+                and last[5] is self.salt
+                and last[6] is self.key_derivation
+                and last[7] is self.digest_method
+                and len(serializer.order) == _DEFAULT_TAG_COUNT
+                and len(serializer.tags) == _DEFAULT_TAG_KEYS
+                and provider.sort_keys is True
+                and provider.ensure_ascii is True
+            ):
+                if last[8] is None:
+                    return None
+                return last[8], (config if last[9] else None)
         engine = self._decide_fast_engine(app)
+        fallbacks = config["SECRET_KEY_FALLBACKS"]
         snapshot = list(fallbacks) if isinstance(fallbacks, list) else fallbacks
+        plain_app = _uses_flask_config_attributes(type(app))
         self._last_decision = (
-            app, secret_key, snapshot, serializer, provider,
-            self.salt, self.key_derivation, self.digest_method, engine,
+            app, app.secret_key, snapshot, serializer, provider,
+            self.salt, self.key_derivation, self.digest_method, engine, plain_app,
         )
-        return engine
+        if engine is None:
+            return None
+        return engine, (config if plain_app else None)
 
     def _decide_fast_engine(self, app: Flask) -> t.Any:
         if (
@@ -289,9 +308,10 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         return engine
 
     def open_session(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
-        engine = self._fast_engine(app)
-        if engine is None:
+        fast = self._fast_path(app)
+        if fast is None:
             return super().open_session(app, request)
+        engine, config = fast
         name = self.get_cookie_name(app)
         val: t.Any = NotImplemented
         # Werkzeug's own request class, cookies not parsed yet (not a proxy, not a subclass's own parsing).
@@ -302,7 +322,10 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
             val = request.cookies.get(name)
         if not val:
             return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
+        lifetime = None if config is None else config["PERMANENT_SESSION_LIFETIME"]
+        if type(lifetime) is not _timedelta:
+            lifetime = app.permanent_session_lifetime  # ints become timedeltas here
+        max_age = int(lifetime.total_seconds())
         data = engine.loads(val, max_age, _time.time())
         if data is NotImplemented:
             # Bad, expired or unusual cookie: stock decides, exceptions included.
@@ -314,9 +337,10 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         return self.session_class(data)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        engine = self._fast_engine(app)
-        if engine is None or type(response).vary is not _STOCK_VARY or type(response).set_cookie is not _STOCK_SET_COOKIE:
+        fast = self._fast_path(app)
+        if fast is None or type(response).vary is not _STOCK_VARY or type(response).set_cookie is not _STOCK_SET_COOKIE:
             return super().save_session(app, session, response)
+        engine = fast[0]
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -388,6 +412,20 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         except TypeError:  # unhashable attribute from an overridden getter
             return None
         return f"{name}={value}{suffix}"
+
+
+_FLASK_CONFIG_ATTRIBUTES = {name: _SansIOApp.__dict__[name] for name in ("secret_key", "permanent_session_lifetime")}
+_config_attributes_by_class: dict[type, bool] = {}
+
+
+def _uses_flask_config_attributes(cls: type) -> bool:
+    """True when ``app.secret_key`` and ``app.permanent_session_lifetime`` are Flask's config attributes."""
+    try:
+        return _config_attributes_by_class[cls]
+    except KeyError:
+        verdict = all(inspect.getattr_static(cls, name, None) is attr for name, attr in _FLASK_CONFIG_ATTRIBUTES.items())
+        _config_attributes_by_class[cls] = verdict
+        return verdict
 
 
 def _max_cookie_size(app: t.Any, response: t.Any) -> int:
