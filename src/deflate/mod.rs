@@ -50,14 +50,16 @@ pub fn zlib_compress_level6(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn compress_with(matcher: &mut Matcher, input: &[u8]) -> Vec<u8> {
-    // Deflate never expands a block by more than 5 bytes over stored.
-    let mut out = Vec::with_capacity(input.len() + input.len() / 1024 * 5 + 16);
+    // Deflate never expands a block by more than 5 bytes over stored; the
+    // writer grows if this estimate is ever short.
+    let capacity = input.len() + input.len() / 1024 * 5 + 16 + 4;
+    let mut out = Vec::with_capacity(ZLIB_HEADER.len() + capacity + 8);
     out.extend_from_slice(&ZLIB_HEADER);
-    {
-        let mut bits = BitWriter::new(&mut out);
-        matcher.compress(input, &mut bits);
-    }
-    out.extend_from_slice(&adler32(input).to_be_bytes());
+    let mut bits = BitWriter::new(&mut out, capacity);
+    matcher.compress(input, &mut bits);
+    // compress() ends with an aligned writer.
+    bits.write_bytes(&adler32(input).to_be_bytes());
+    bits.finish();
     out
 }
 
