@@ -49,7 +49,10 @@ pub(super) const MAX_INPUT: usize = W_SIZE + MAX_DIST - 1;
 /// for k <= MAX_MATCH needs no bounds check. Masking is a no-op for every
 /// position that occurs (all are below MAX_INPUT).
 const WINDOW_MASK: usize = (1 << 16) - 1;
-const WINDOW_CAP: usize = WINDOW_MASK + 1 + MAX_MATCH + 1;
+/// Offsets added to a masked position are masked to below this (see read_u16).
+const OFFSET_SLACK: usize = 512;
+const WINDOW_CAP: usize = WINDOW_MASK + 1 + OFFSET_SLACK + 1;
+const _: () = assert!(OFFSET_SLACK > MAX_MATCH + 1);
 const _: () = assert!(MAX_INPUT + WINDOW_PADDING <= WINDOW_CAP && MAX_INPUT <= WINDOW_MASK);
 
 fn boxed_array<T: Copy, const N: usize>(value: T) -> Box<[T; N]> {
@@ -125,68 +128,91 @@ impl Matcher {
         let window = &*self.window;
         let blocks = &mut self.blocks;
 
-        while lookahead != 0 {
-            let mut hash_head = 0usize;
-            if lookahead >= MIN_MATCH {
-                hash_head = insert_string(head, prev, window, stamp, strstart, &mut ins_h);
-            }
-
-            let prev_length = match_length;
-            let prev_match = match_start;
-            match_length = MIN_MATCH - 1;
-
-            if hash_head != 0 && prev_length < MAX_LAZY && strstart - hash_head <= MAX_DIST {
-                match_length = longest_match(
-                    window,
-                    prev,
-                    strstart,
-                    hash_head,
-                    prev_length,
-                    lookahead,
-                    &mut match_start,
-                );
-                if match_length == MIN_MATCH && strstart - match_start > TOO_FAR {
-                    match_length = MIN_MATCH - 1;
+        loop {
+            // The loop state lives in locals and the tallies go through
+            // plain references, so the stores into head/prev cannot force
+            // reloads of either. Ends with the input or with a full block
+            // (returning where that block ends).
+            let mut tally = blocks.tally();
+            let full_at = loop {
+                if lookahead == 0 {
+                    break None;
                 }
-            }
+                let mut hash_head = 0usize;
+                if lookahead >= MIN_MATCH {
+                    hash_head = insert_string(head, prev, window, stamp, strstart, &mut ins_h);
+                }
 
-            if prev_length >= MIN_MATCH && match_length <= prev_length {
-                // The previous match wins: emit it and index the strings it covers.
-                let max_insert = strstart + lookahead - MIN_MATCH;
-                let flush = blocks.tally_match(strstart - 1 - prev_match, prev_length);
-                lookahead -= prev_length - 1;
-                for _ in 0..prev_length - 2 {
-                    strstart += 1;
-                    if strstart <= max_insert {
-                        insert_string(head, prev, window, stamp, strstart, &mut ins_h);
+                let prev_length = match_length;
+                let prev_match = match_start;
+                match_length = MIN_MATCH - 1;
+
+                if hash_head != 0 && prev_length < MAX_LAZY && strstart - hash_head <= MAX_DIST {
+                    match_length = longest_match(
+                        window,
+                        prev,
+                        strstart,
+                        hash_head,
+                        prev_length,
+                        lookahead,
+                        &mut match_start,
+                    );
+                    if match_length == MIN_MATCH && strstart - match_start > TOO_FAR {
+                        match_length = MIN_MATCH - 1;
                     }
                 }
-                match_available = false;
-                match_length = MIN_MATCH - 1;
-                strstart += 1;
-                if flush {
-                    blocks.flush_block(bits, &window[block_start..strstart], false);
-                    block_start = strstart;
+
+                if prev_length >= MIN_MATCH && match_length <= prev_length {
+                    // The previous match wins: emit it and index the strings
+                    // it covers (those with MIN_MATCH bytes left to hash).
+                    let max_insert = strstart + lookahead - MIN_MATCH;
+                    let full = tally.matched(strstart - 1 - prev_match, prev_length);
+                    lookahead -= prev_length - 1;
+                    let last = (strstart + prev_length - 2).min(max_insert);
+                    for pos in strstart + 1..last + 1 {
+                        insert_string(head, prev, window, stamp, pos, &mut ins_h);
+                    }
+                    strstart += prev_length - 1;
+                    match_available = false;
+                    match_length = MIN_MATCH - 1;
+                    if full {
+                        break Some(strstart);
+                    }
+                } else if match_available {
+                    // No better match here: the byte before becomes a literal.
+                    let full = tally.literal(window[(strstart - 1) & WINDOW_MASK]);
+                    strstart += 1;
+                    lookahead -= 1;
+                    if full {
+                        break Some(strstart - 1);
+                    }
+                } else {
+                    // Wait one step to see whether the next position matches better.
+                    match_available = true;
+                    strstart += 1;
+                    lookahead -= 1;
                 }
-            } else if match_available {
-                // No better match here: the byte before becomes a literal.
-                if blocks.tally_literal(window[strstart - 1]) {
-                    blocks.flush_block(bits, &window[block_start..strstart], false);
-                    block_start = strstart;
+            };
+            let count = tally.count;
+            match full_at {
+                Some(end) => {
+                    blocks.set_symbol_count(count);
+                    blocks.flush_block(bits, &window[block_start..end], false);
+                    block_start = end;
                 }
-                strstart += 1;
-                lookahead -= 1;
-            } else {
-                // Wait one step to see whether the next position matches better.
-                match_available = true;
-                strstart += 1;
-                lookahead -= 1;
+                None => {
+                    if match_available {
+                        // The final pending literal, tallied without a
+                        // fullness check (the buffer has a spare slot).
+                        tally.literal(window[(strstart - 1) & WINDOW_MASK]);
+                    }
+                    let count = tally.count;
+                    blocks.set_symbol_count(count);
+                    blocks.flush_block(bits, &window[block_start..strstart], true);
+                    return;
+                }
             }
         }
-        if match_available {
-            blocks.tally_literal(window[strstart - 1]);
-        }
-        blocks.flush_block(bits, &window[block_start..strstart], true);
     }
 }
 
@@ -220,7 +246,7 @@ fn longest_match(
     window: &[u8; WINDOW_CAP],
     prev: &[u16; W_SIZE],
     strstart: usize,
-    mut cur_match: usize,
+    cur_match: usize,
     prev_length: usize,
     lookahead: usize,
     match_start: &mut usize,
@@ -233,39 +259,58 @@ fn longest_match(
         chain_length >>= 2;
     }
     let scan: &[u8; MAX_MATCH + 1] = window_at(window, strstart);
-    let mut scan_end1 = scan[best_len - 1];
-    let mut scan_end = scan[best_len];
+    let scan_start = read_u16(window, strstart, 0);
+    // A longer match must have these two bytes at best_len - 1, best_len;
+    // `ends` is the window shifted by best_len - 1 so that its index is the
+    // candidate position.
+    let mut scan_end = read_u16(window, strstart, best_len - 1);
+    let mut ends = shifted_window(window, best_len - 1);
+    // Positions on the chain are below MAX_INPUT < 2^16.
+    let mut cur = cur_match as u16;
 
     loop {
-        let candidate = window_at(window, cur_match);
         // Cheap rejections first. Byte 2 is never compared: equal hashes and
         // equal bytes 0 and 1 imply it is equal too.
-        if candidate[best_len] == scan_end
-            && candidate[best_len - 1] == scan_end1
-            && candidate[0] == scan[0]
-            && candidate[1] == scan[1]
+        let c = cur as usize;
+        if u16::from_le_bytes([ends[c], ends[c + 1]]) == scan_end
+            && read_u16(window, c, 0) == scan_start
         {
+            let candidate = window_at(window, c);
             let len = 3 + common_prefix(&scan[3..MAX_MATCH], &candidate[3..MAX_MATCH]);
             if len > best_len {
-                *match_start = cur_match;
+                *match_start = c;
                 best_len = len;
                 if len >= nice_match {
                     break;
                 }
-                scan_end1 = scan[best_len - 1];
-                scan_end = scan[best_len];
+                scan_end = read_u16(window, strstart, best_len - 1);
+                ends = shifted_window(window, best_len - 1);
             }
         }
-        cur_match = prev[cur_match & W_MASK] as usize;
-        if cur_match <= limit {
-            break;
-        }
+        cur = prev[c & W_MASK];
         chain_length -= 1;
-        if chain_length == 0 {
+        if cur as usize <= limit || chain_length == 0 {
             break;
         }
     }
     best_len.min(lookahead)
+}
+
+/// window[offset..] as an array that any u16 position (plus one) indexes
+/// without a bounds check; `offset` is below MAX_MATCH (masked: a no-op).
+#[inline(always)]
+fn shifted_window(window: &[u8; WINDOW_CAP], offset: usize) -> &[u8; WINDOW_MASK + 2] {
+    let offset = offset & (OFFSET_SLACK - 1);
+    window[offset..offset + WINDOW_MASK + 2].try_into().unwrap()
+}
+
+/// The two bytes at `pos + offset` (pos below MAX_INPUT, offset below
+/// MAX_MATCH) as a little-endian u16, without a bounds check: both are
+/// masked (no-ops for valid values) so the index provably fits.
+#[inline(always)]
+fn read_u16(window: &[u8; WINDOW_CAP], pos: usize, offset: usize) -> u16 {
+    let i = (pos & WINDOW_MASK) + (offset & (OFFSET_SLACK - 1));
+    u16::from_le_bytes([window[i], window[i + 1]])
 }
 
 /// The MAX_MATCH + 1 bytes at `pos` (< MAX_INPUT), without a bounds check.

@@ -301,6 +301,38 @@ fn entry_node(entry: u64) -> usize {
     (entry & 0xffff) as usize
 }
 
+/// Borrowed tallies of the current block (see BlockEncoder::tally).
+pub(super) struct Tally<'a> {
+    symbols: &'a mut [u32; SYMBOL_SLOTS],
+    lfreq: &'a mut [u16; HEAP_SIZE],
+    dfreq: &'a mut [u16; 2 * D_CODES + 1],
+    pub(super) count: usize,
+}
+
+impl Tally<'_> {
+    /// Record a literal; returns true when the block is full and must be flushed.
+    #[inline(always)]
+    pub(super) fn literal(&mut self, byte: u8) -> bool {
+        self.symbols[self.count & (SYMBOL_SLOTS - 1)] = byte as u32;
+        self.count += 1;
+        self.lfreq[byte as usize] += 1;
+        self.count == SYMBOLS_PER_BLOCK
+    }
+
+    /// Record a match of `length` (3..=258) at `distance` (1..=32K).
+    #[inline(always)]
+    pub(super) fn matched(&mut self, distance: usize, length: usize) -> bool {
+        let lc = (length - MIN_MATCH) & 0xff;
+        self.symbols[self.count & (SYMBOL_SLOTS - 1)] = ((distance as u32) << 8) | lc as u32;
+        self.count += 1;
+        // length_code is at most 28 and dist_code at most 29: the masks
+        // are no-ops that spare bounds checks.
+        self.lfreq[(TABLES.length_code[lc] as usize + LITERALS + 1) & 511] += 1;
+        self.dfreq[dist_code(distance - 1) & 31] += 1;
+        self.count == SYMBOLS_PER_BLOCK
+    }
+}
+
 /// Symbol tallies for the current block plus everything needed to emit it.
 pub(super) struct BlockEncoder {
     /// (distance << 8) | lc, where lc is a literal byte (distance 0) or
@@ -354,24 +386,22 @@ impl BlockEncoder {
         self.sym_count = 0;
     }
 
-    /// Record a literal; returns true when the block is full and must be flushed.
+    /// The symbol buffer and frequency counts, for the match loop to fill
+    /// through plain references and a local count (hand the count back with
+    /// `set_symbol_count` before flushing).
     #[inline(always)]
-    pub(super) fn tally_literal(&mut self, byte: u8) -> bool {
-        self.symbols[self.sym_count & (SYMBOL_SLOTS - 1)] = byte as u32;
-        self.sym_count += 1;
-        self.ltree.freq[byte as usize] += 1;
-        self.sym_count == SYMBOLS_PER_BLOCK
+    pub(super) fn tally(&mut self) -> Tally<'_> {
+        Tally {
+            symbols: &mut self.symbols,
+            lfreq: &mut self.ltree.freq,
+            dfreq: &mut self.dtree.freq,
+            count: self.sym_count,
+        }
     }
 
-    /// Record a match of `length` (3..=258) at `distance` (1..=32K).
     #[inline(always)]
-    pub(super) fn tally_match(&mut self, distance: usize, length: usize) -> bool {
-        let lc = length - MIN_MATCH;
-        self.symbols[self.sym_count & (SYMBOL_SLOTS - 1)] = ((distance as u32) << 8) | lc as u32;
-        self.sym_count += 1;
-        self.ltree.freq[TABLES.length_code[lc] as usize + LITERALS + 1] += 1;
-        self.dtree.freq[dist_code(distance - 1)] += 1;
-        self.sym_count == SYMBOLS_PER_BLOCK
+    pub(super) fn set_symbol_count(&mut self, count: usize) {
+        self.sym_count = count;
     }
 
     /// Emit the tallied block as stored, static or dynamic, whichever zlib
