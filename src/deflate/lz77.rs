@@ -17,7 +17,6 @@ const MIN_MATCH: usize = 3;
 const MAX_MATCH: usize = 258;
 const W_BITS: usize = 15;
 const W_SIZE: usize = 1 << W_BITS;
-const W_MASK: usize = W_SIZE - 1;
 const HASH_BITS: usize = 8 + 7; // memLevel 8
 const HASH_SIZE: usize = 1 << HASH_BITS;
 const HASH_MASK: u32 = (HASH_SIZE - 1) as u32;
@@ -55,6 +54,14 @@ const WINDOW_CAP: usize = WINDOW_MASK + 1 + OFFSET_SLACK + 1;
 const _: () = assert!(OFFSET_SLACK > MAX_MATCH + 1);
 const _: () = assert!(MAX_INPUT + WINDOW_PADDING <= WINDOW_CAP && MAX_INPUT <= WINDOW_MASK);
 
+/// prev[] has a slot per position rather than zlib's W_SIZE slots indexed
+/// by position & W_MASK, so indexing needs no mask beyond the u16 one.
+/// Same values wherever they are read: zlib's slot for p is overwritten
+/// only by the insertion of p + W_SIZE, and a chain walk at strstart reads
+/// prev[p] only for p > strstart - MAX_DIST, i.e. p + W_SIZE > strstart,
+/// whose insertion has not happened yet.
+const PREV_SIZE: usize = WINDOW_MASK + 1;
+
 fn boxed_array<T: Copy, const N: usize>(value: T) -> Box<[T; N]> {
     vec![value; N]
         .into_boxed_slice()
@@ -70,8 +77,9 @@ pub(super) struct Matcher {
     /// below the current stamp are leftovers from earlier calls and read as
     /// empty (NIL). Position 0 also reads as NIL, as in zlib.
     head: Box<[u32; HASH_SIZE]>,
-    /// Previous position with the same hash, indexed by position & W_MASK.
-    prev: Box<[u16; W_SIZE]>,
+    /// Previous position with the same hash, indexed by position (zlib
+    /// indexes by position & W_MASK: see PREV_SIZE).
+    prev: Box<[u16; PREV_SIZE]>,
     /// Stamp for the next call: above every entry written so far.
     next_stamp: u32,
     pub(super) blocks: BlockEncoder,
@@ -134,13 +142,33 @@ impl Matcher {
             // reloads of either. Ends with the input or with a full block
             // (returning where that block ends).
             let mut tally = blocks.tally();
-            let full_at = loop {
+            let full_at = 'run: loop {
                 if lookahead == 0 {
                     break None;
                 }
                 let mut hash_head = 0usize;
                 if lookahead >= MIN_MATCH {
                     hash_head = insert_string(head, prev, window, stamp, strstart, &mut ins_h);
+                    if match_available && match_length == MIN_MATCH - 1 {
+                        // A run of literals, the common case in short inputs:
+                        // while no earlier string shares the hash (or it is
+                        // out of reach), nothing can match here, so what the
+                        // general step below would do reduces to emitting
+                        // the pending byte and moving on.
+                        while hash_head == 0 || strstart - hash_head > MAX_DIST {
+                            let full = tally.literal(window[(strstart - 1) & WINDOW_MASK]);
+                            strstart += 1;
+                            lookahead -= 1;
+                            if full {
+                                break 'run Some(strstart - 1);
+                            }
+                            if lookahead < MIN_MATCH {
+                                continue 'run;
+                            }
+                            hash_head =
+                                insert_string(head, prev, window, stamp, strstart, &mut ins_h);
+                        }
+                    }
                 }
 
                 let prev_length = match_length;
@@ -221,7 +249,7 @@ impl Matcher {
 #[inline(always)]
 fn insert_string(
     head: &mut [u32; HASH_SIZE],
-    prev: &mut [u16; W_SIZE],
+    prev: &mut [u16; PREV_SIZE],
     window: &[u8; WINDOW_CAP],
     stamp: u32,
     pos: usize,
@@ -231,7 +259,7 @@ fn insert_string(
     *ins_h = ((*ins_h << HASH_SHIFT) ^ byte as u32) & HASH_MASK;
     let slot = &mut head[*ins_h as usize & (HASH_SIZE - 1)];
     let previous = slot.saturating_sub(stamp) as usize;
-    prev[pos & W_MASK] = previous as u16;
+    prev[pos & WINDOW_MASK] = previous as u16;
     *slot = stamp + pos as u32;
     previous
 }
@@ -244,7 +272,7 @@ fn insert_string(
 #[inline(always)]
 fn longest_match(
     window: &[u8; WINDOW_CAP],
-    prev: &[u16; W_SIZE],
+    prev: &[u16; PREV_SIZE],
     strstart: usize,
     cur_match: usize,
     prev_length: usize,
@@ -287,7 +315,7 @@ fn longest_match(
                 ends = shifted_window(window, best_len - 1);
             }
         }
-        cur = prev[c & W_MASK];
+        cur = prev[c];
         chain_length -= 1;
         if cur as usize <= limit || chain_length == 0 {
             break;
