@@ -572,10 +572,12 @@ const SENTINEL: u64 = u64::MAX;
 const NODE_MASK: u64 = 0xffff;
 
 /// key(a) <= key(b) (zlib's `smaller(a, b)`), without shifting the node
-/// numbers out: the low 16 bits of `a` are cleared and those of `b` set.
+/// numbers out: the low 16 bits of `b` are set.
 #[inline(always)]
 fn key_le(a: u64, b: u64) -> bool {
-    a & !NODE_MASK <= b | NODE_MASK
+    // a >> 16 <= b >> 16 exactly when a <= (b | NODE_MASK), whatever a's
+    // low bits.
+    a <= b | NODE_MASK
 }
 
 /// Sift queue[k] down until both children are not smaller (zlib's
@@ -647,8 +649,13 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
     let mut heap_len = 0;
     tree.len[..elems].fill(0);
     // Most of the alphabet is unused in small blocks: skip all-zero chunks.
+    // Frequencies past `elems` are always 0 (internal nodes keep theirs in
+    // the queue), so the scan can round up to whole chunks, whose fixed
+    // size lets the zero test compile to a few wide loads.
     const CHUNK: usize = 8;
-    for (base, chunk) in (0..).step_by(CHUNK).zip(tree.freq[..elems].chunks(CHUNK)) {
+    const _: () = assert!(HEAP_SIZE >= 288 && 2 * D_CODES + 1 >= 32 && 2 * BL_CODES + 1 >= 24);
+    let padded = elems.next_multiple_of(CHUNK);
+    for (base, chunk) in (0..).step_by(CHUNK).zip(tree.freq[..padded].chunks_exact(CHUNK)) {
         if chunk.iter().fold(0, |acc, &f| acc | f) == 0 {
             continue;
         }
