@@ -72,6 +72,14 @@ pub fn adler32(data: &[u8]) -> u32 {
     const LANES: usize = 16;
     const _: () = assert!(NMAX % LANES == 0);
     let (mut a, mut b) = (1u32, 0u32);
+    if data.len() < 4 * LANES {
+        // Too short for the lanes to pay for combining them.
+        for &byte in data {
+            a += byte as u32;
+            b += a;
+        }
+        return ((b % MOD) << 16) | (a % MOD);
+    }
     for chunk in data.chunks(NMAX) {
         // Per lane i over the rows of LANES bytes: lane_a sums column i,
         // lane_b sums lane_a as it stood before each row. The rows then

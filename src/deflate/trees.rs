@@ -86,6 +86,25 @@ const fn reverse_bits(code: u32, len: u32) -> u32 {
     code.reverse_bits() >> (32 - len)
 }
 
+/// Bytes bit-reversed: x86 has no bit-reverse instruction, and two lookups
+/// are cheaper than u32::reverse_bits' shuffle.
+const REV8: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).reverse_bits();
+        i += 1;
+    }
+    t
+};
+
+/// reverse_bits for a code of 1..=15 bits.
+#[inline(always)]
+fn reverse_code(code: u32, len: u32) -> u32 {
+    let r = (REV8[(code & 0xff) as usize] as u32) << 8 | REV8[((code >> 8) & 0xff) as usize] as u32;
+    r >> (16 - len)
+}
+
 const fn build_tables() -> Tables {
     let mut t = Tables {
         length_code: [0; 256],
@@ -830,7 +849,7 @@ fn gen_codes<const N: usize>(tree: &mut Tree<N>) {
     for &n in &tree.used[..tree.used_len] {
         let n = n as usize;
         let l = (tree.len[n] as usize) & MAX_BITS;
-        tree.packed[n] = reverse_bits(next_code[l], l as u32) | (l as u32) << 16;
+        tree.packed[n] = reverse_code(next_code[l], l as u32) | (l as u32) << 16;
         next_code[l] += 1;
     }
 }
