@@ -11,7 +11,7 @@
 //!   insertion before any chain can reach it.
 
 use super::bits::BitWriter;
-use super::trees::BlockEncoder;
+use super::trees::{BlockEncoder, Tally};
 
 const MIN_MATCH: usize = 3;
 const MAX_MATCH: usize = 258;
@@ -60,7 +60,7 @@ const _: () = assert!(MAX_INPUT + WINDOW_PADDING <= WINDOW_CAP && MAX_INPUT <= W
 /// only by the insertion of p + W_SIZE, and a chain walk at strstart reads
 /// prev[p] only for p > strstart - MAX_DIST, i.e. p + W_SIZE > strstart,
 /// whose insertion has not happened yet.
-const PREV_SIZE: usize = WINDOW_MASK + 1;
+const PREV_SIZE: usize = WINDOW_MASK + 3;
 
 fn boxed_array<T: Copy, const N: usize>(value: T) -> Box<[T; N]> {
     vec![value; N]
@@ -155,18 +155,26 @@ impl Matcher {
                         // out of reach), nothing can match here, so what the
                         // general step below would do reduces to emitting
                         // the pending byte and moving on.
-                        while hash_head == 0 || strstart - hash_head > MAX_DIST {
-                            let full = tally.literal(window[(strstart - 1) & WINDOW_MASK]);
-                            strstart += 1;
-                            lookahead -= 1;
-                            if full {
+                        if hash_head == 0 || strstart - hash_head > MAX_DIST {
+                            let (written, head_found) = literal_run(
+                                head,
+                                prev,
+                                window,
+                                stamp,
+                                &mut tally,
+                                strstart,
+                                lookahead,
+                                &mut ins_h,
+                            );
+                            strstart += written;
+                            lookahead -= written;
+                            if tally.add_literals(written) {
                                 break 'run Some(strstart - 1);
                             }
                             if lookahead < MIN_MATCH {
                                 continue 'run;
                             }
-                            hash_head =
-                                insert_string(head, prev, window, stamp, strstart, &mut ins_h);
+                            hash_head = head_found;
                         }
                     }
                 }
@@ -242,6 +250,65 @@ impl Matcher {
             }
         }
     }
+}
+
+/// The literal-run state of deflate_slow: no match pending, the byte
+/// before `strstart` pending as a literal, and `strstart` just inserted with
+/// no usable chain. Emits that literal, then inserts the next position and
+/// repeats while its chain is unusable too (empty or out of reach), until
+/// the block is full or fewer than MIN_MATCH bytes would remain. Returns
+/// the number of literals written (the caller advances by as much and
+/// counts them) and the last chain head found (usable unless it stopped
+/// for one of the other reasons).
+///
+/// One induction variable (q, the literal's position; strstart is q + 1)
+/// drives everything: symbol slot, window bytes at q and q + 4 (the byte
+/// the hash of the next strstart, q + 2, takes in), prev[q + 2].
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn literal_run(
+    head: &mut [u32; HASH_SIZE],
+    prev: &mut [u16; PREV_SIZE],
+    window: &[u8; WINDOW_CAP],
+    stamp: u32,
+    tally: &mut Tally<'_>,
+    strstart: usize,
+    lookahead: usize,
+    ins_h: &mut u32,
+) -> (usize, usize) {
+    // After k literals lookahead - k remain; stop before it drops below MIN_MATCH.
+    let (slots, lfreq) = tally.literal_slots(lookahead - (MIN_MATCH - 1));
+    let q0 = strstart - 1;
+    // The last literal position this run may reach (the slice is not empty:
+    // the block has room and lookahead >= MIN_MATCH).
+    let q_last = q0 + slots.len() - 1;
+    let mut h = *ins_h;
+    let mut q = q0;
+    let mut hash_head = 0;
+    loop {
+        let base = q & WINDOW_MASK;
+        let byte = window[base];
+        slots[q - q0] = byte as u32;
+        lfreq[byte as usize] += 1;
+        if q == q_last {
+            q += 1;
+            break;
+        }
+        // The next literal is at q + 1, so strstart moves to q + 2:
+        // insert_string for it.
+        h = ((h << HASH_SHIFT) ^ window[base + 2 + MIN_MATCH - 1] as u32) & HASH_MASK;
+        let entry = &mut head[h as usize & (HASH_SIZE - 1)];
+        let previous = entry.saturating_sub(stamp) as usize;
+        prev[base + 2] = previous as u16;
+        *entry = stamp + (q + 2) as u32;
+        q += 1;
+        if previous != 0 && q + 1 - previous <= MAX_DIST {
+            hash_head = previous;
+            break;
+        }
+    }
+    *ins_h = h;
+    (q - q0, hash_head)
 }
 
 /// Insert the string at `pos` into its hash chain and return the previous

@@ -329,6 +329,23 @@ pub(super) struct Tally<'a> {
 }
 
 impl Tally<'_> {
+    /// Room for up to `max` literals at once (no more than the block has
+    /// left): the next symbol slots and the literal counts. The caller fills
+    /// a prefix of the slots, counts those literals and then calls
+    /// `add_literals` with how many it wrote.
+    #[inline(always)]
+    pub(super) fn literal_slots(&mut self, max: usize) -> (&mut [u32], &mut [u16; HEAP_SIZE]) {
+        let max = max.min(SYMBOLS_PER_BLOCK - self.count);
+        (&mut self.symbols[self.count..self.count + max], &mut *self.lfreq)
+    }
+
+    /// Returns true when the block is full.
+    #[inline(always)]
+    pub(super) fn add_literals(&mut self, written: usize) -> bool {
+        self.count += written;
+        self.count == SYMBOLS_PER_BLOCK
+    }
+
     /// Record a literal; returns true when the block is full and must be flushed.
     #[inline(always)]
     pub(super) fn literal(&mut self, byte: u8) -> bool {
