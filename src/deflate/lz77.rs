@@ -204,9 +204,13 @@ impl Matcher {
                     let max_insert = strstart + lookahead - MIN_MATCH;
                     let full = tally.matched(strstart - 1 - prev_match, prev_length);
                     lookahead -= prev_length - 1;
-                    let last = (strstart + prev_length - 2).min(max_insert);
-                    for pos in strstart + 1..last + 1 {
+                    let end = (strstart + prev_length - 1).min(max_insert + 1);
+                    let mut pos = strstart + 1;
+                    // A plain counted loop: a Range here costs LLVM extra
+                    // induction variables.
+                    while pos < end {
                         insert_string(head, prev, window, stamp, pos, &mut ins_h);
+                        pos += 1;
                     }
                     strstart += prev_length - 1;
                     match_available = false;
@@ -363,7 +367,8 @@ fn longest_match(
     // Positions on the chain are below MAX_INPUT < 2^16.
     let mut cur = cur_match as u16;
 
-    loop {
+    // At most chain_length candidates, the last one included.
+    for _ in 0..chain_length {
         // Cheap rejections first. Byte 2 is never compared: equal hashes and
         // equal bytes 0 and 1 imply it is equal too.
         let c = cur as usize;
@@ -383,8 +388,7 @@ fn longest_match(
             }
         }
         cur = prev[c];
-        chain_length -= 1;
-        if cur as usize <= limit || chain_length == 0 {
+        if cur as usize <= limit {
             break;
         }
     }
