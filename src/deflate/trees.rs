@@ -782,6 +782,8 @@ fn gen_bitlen<const N: usize>(
     tree.bl_count = [0; MAX_BITS + 1];
     let mut overflow = 0i32;
 
+    // Local sums: through `sc` every leaf would store them back to memory.
+    let (mut opt_len, mut static_len) = (sc.opt_len, sc.static_len);
     // Parents come before children in order[heap_max..], so one pass suffices.
     tree.len[sc.order[sc.heap_max] as usize] = 0;
     for h in sc.heap_max + 1..HEAP_SIZE {
@@ -802,11 +804,13 @@ fn gen_bitlen<const N: usize>(
             0
         };
         let f = tree.freq[n] as u64;
-        sc.opt_len = sc.opt_len.wrapping_add(f * (bits as u64 + xbits));
+        opt_len = opt_len.wrapping_add(f * (bits as u64 + xbits));
         if let Some(stree) = kind.static_len {
-            sc.static_len = sc.static_len.wrapping_add(f * (stree[n] as u64 + xbits));
+            static_len = static_len.wrapping_add(f * (stree[n] as u64 + xbits));
         }
     }
+    sc.opt_len = opt_len;
+    sc.static_len = static_len;
     if overflow == 0 {
         return;
     }
@@ -898,13 +902,17 @@ fn encode_lengths(
     bl_freq: &mut [u16; 2 * BL_CODES + 1],
     out: &mut LengthCodes,
 ) {
+    // The count in a local (stored back at the end) so the pushes do not
+    // store it to memory each time.
+    let mut written = out.count;
+    let codes = &mut out.codes;
     let mut push = |symbol: usize, extra: usize| {
         // symbol < BL_CODES; the masks are no-ops that spare bounds checks.
         bl_freq[symbol & 31] += 1;
         // Each symbol covers at least one length, so count stays below
         // L_CODES + D_CODES.
-        out.codes[out.count & (LENGTH_CODE_SLOTS - 1)] = [symbol as u8, extra as u8];
-        out.count += 1;
+        codes[written & (LENGTH_CODE_SLOTS - 1)] = [symbol as u8, extra as u8];
+        written += 1;
     };
     // Next position not yet coded.
     let mut pos = 0usize;
@@ -950,6 +958,7 @@ fn encode_lengths(
             }
         }
     }
+    out.count = written;
 }
 
 /// Which rarely-taken paths ran, so tests can check their inputs reach them.
