@@ -72,8 +72,10 @@ pub fn adler32(data: &[u8]) -> u32 {
     const LANES: usize = 16;
     const _: () = assert!(NMAX % LANES == 0);
     let (mut a, mut b) = (1u32, 0u32);
-    if data.len() < 4 * LANES {
-        // Too short for the lanes to pay for combining them.
+    if data.len() < 20 * LANES {
+        // Too short for the lanes to pay for combining them (measured:
+        // the lanes cost about 2.3 instructions a byte plus ~230, the
+        // plain loop 3).
         for &byte in data {
             a += byte as u32;
             b += a;
