@@ -50,25 +50,65 @@ pub fn zlib_compress_level6(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn compress_with(matcher: &mut Matcher, input: &[u8]) -> Vec<u8> {
-    // Deflate never expands a block by more than 5 bytes over stored.
-    let mut out = Vec::with_capacity(input.len() + input.len() / 1024 * 5 + 16);
+    // Deflate never expands a block by more than 5 bytes over stored; the
+    // writer grows if this estimate is ever short.
+    let capacity = input.len() + input.len() / 1024 * 5 + 16 + 4;
+    let mut out = Vec::with_capacity(ZLIB_HEADER.len() + capacity + 8);
     out.extend_from_slice(&ZLIB_HEADER);
-    {
-        let mut bits = BitWriter::new(&mut out);
-        matcher.compress(input, &mut bits);
-    }
-    out.extend_from_slice(&adler32(input).to_be_bytes());
+    let mut bits = BitWriter::new(&mut out, capacity);
+    matcher.compress(input, &mut bits);
+    // compress() ends with an aligned writer.
+    bits.write_bytes(&adler32(input).to_be_bytes());
+    bits.finish();
     out
 }
 
 /// Adler-32 checksum of `data` (RFC 1950).
 pub fn adler32(data: &[u8]) -> u32 {
     const MOD: u32 = 65521;
-    // Largest n with 255 n (n + 1) / 2 + (n + 1) (MOD - 1) < 2^32 (zlib's NMAX).
+    // Largest n with 255 n (n + 1) / 2 + (n + 1) (MOD - 1) < 2^32 (zlib's
+    // NMAX); a multiple of LANES.
     const NMAX: usize = 5552;
+    const LANES: usize = 16;
+    const _: () = assert!(NMAX % LANES == 0);
     let (mut a, mut b) = (1u32, 0u32);
+    if data.len() < 20 * LANES {
+        // Too short for the lanes to pay for combining them (measured:
+        // the lanes cost about 2.3 instructions a byte plus ~230, the
+        // plain loop 3).
+        for &byte in data {
+            a += byte as u32;
+            b += a;
+        }
+        return ((b % MOD) << 16) | (a % MOD);
+    }
     for chunk in data.chunks(NMAX) {
-        for &byte in chunk {
+        // Per lane i over the rows of LANES bytes: lane_a sums column i,
+        // lane_b sums lane_a as it stood before each row. The rows then
+        // contribute LANES * rows * a (the a they start from),
+        // LANES * sum(lane_b) and sum((LANES - i) * lane_a[i]) to b. The
+        // lanes vectorize; per lane, lane_b < 347 * 346 / 2 * 255 < 2^24.
+        let rows = chunk.chunks_exact(LANES);
+        let tail = rows.remainder();
+        let row_count = rows.len() as u64;
+        let mut lane_a = [0u32; LANES];
+        let mut lane_b = [0u32; LANES];
+        for row in rows {
+            for i in 0..LANES {
+                lane_b[i] += lane_a[i];
+                lane_a[i] += row[i] as u32;
+            }
+        }
+        let mut sum_a = a as u64;
+        let mut sum_b = b as u64 + LANES as u64 * row_count * a as u64;
+        for i in 0..LANES {
+            sum_a += lane_a[i] as u64;
+            sum_b += LANES as u64 * lane_b[i] as u64 + (LANES - i) as u64 * lane_a[i] as u64;
+        }
+        // sum_a < 2^32 by NMAX's choice; reduce both before the tail.
+        a = (sum_a % MOD as u64) as u32;
+        b = (sum_b % MOD as u64) as u32;
+        for &byte in tail {
             a += byte as u32;
             b += a;
         }

@@ -503,3 +503,43 @@ fn corpus_reaches_every_block_path() {
         assert!(hits > 0, "no test input reached the {name} path");
     }
 }
+
+#[test]
+fn literal_runs_across_block_boundaries() {
+    // Incompressible stretches are literal runs (lz77::literal_run); place
+    // their ends, and matches, at and around the 16383-symbol block limit,
+    // and end inputs inside runs so a run stops on lookahead.
+    let mut rng = Rng(7);
+    let noise: Vec<u8> = (0..20_000).map(|_| rng.next() as u8).collect();
+    for prefix in (16_360..16_400).chain([1, 2, 3, 4, 100, 8_000]) {
+        for tail in [0usize, 1, 2, 3, 4, 7, 300] {
+            let mut input = noise[..prefix].to_vec();
+            // A repeat of an earlier stretch, then fresh noise.
+            input.extend_from_slice(&noise[..tail.min(prefix)]);
+            input.extend_from_slice(&noise[prefix..prefix + tail]);
+            assert_identical(&input, &format!("prefix {prefix} tail {tail}"));
+        }
+    }
+}
+
+#[test]
+fn many_tied_frequencies() {
+    // Every symbol equally frequent: the heap's tie-breaks decide the trees.
+    let mut rng = Rng(8);
+    for copies in 1..=3 {
+        for _ in 0..scaled(40) {
+            let mut input: Vec<u8> = (0..copies * 256).map(|i| (i % 256) as u8).collect();
+            for i in (1..input.len()).rev() {
+                input.swap(i, rng.below(i + 1));
+            }
+            assert_identical(&input, &format!("{copies} copies of each byte"));
+        }
+    }
+    // Two or three distinct symbols in random order, at many lengths.
+    for len in (1..300).chain([1000, 5000, 17_000]) {
+        for alphabet in [&b"ab"[..], b"xyz", b"\x00\xff"] {
+            let input: Vec<u8> = (0..len).map(|_| *rng.pick(alphabet)).collect();
+            assert_identical(&input, &format!("{len} bytes over {alphabet:?}"));
+        }
+    }
+}

@@ -43,6 +43,16 @@ const EXTRA_DBITS: [u8; D_CODES] = [
     13,
 ];
 const EXTRA_BLBITS: [u8; BL_CODES] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7];
+/// EXTRA_BLBITS padded to 32 for unchecked (masked) indexing.
+const EXTRA_BLBITS_32: [u8; 32] = {
+    let mut t = [0; 32];
+    let mut i = 0;
+    while i < BL_CODES {
+        t[i] = EXTRA_BLBITS[i];
+        i += 1;
+    }
+    t
+};
 /// Order in which code-length code lengths are sent (most likely used first).
 const BL_ORDER: [usize; BL_CODES] = [
     16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
@@ -54,14 +64,45 @@ struct Tables {
     dist_code: [u8; 512],
     base_length: [u8; LENGTH_CODES],
     base_dist: [u16; D_CODES],
-    static_lcode: [u16; L_CODES + 2],
     static_llen: [u8; L_CODES + 2],
-    static_dcode: [u16; D_CODES],
     static_dlen: [u8; D_CODES],
+    /// Static trees as emission tables: code | (length << 16), see Tree::packed.
+    static_lpacked: [u32; LIT_TABLE],
+    static_dpacked: [u32; DIST_TABLE],
+    /// Per match length - 3: extra bits value | (extra bits << 8) |
+    /// (literal/length symbol << 16).
+    len_info: [u32; 256],
+    /// Extra bits and base distance per distance code, padded to DIST_TABLE.
+    extra_dbits: [u8; DIST_TABLE],
+    base_dist32: [u16; DIST_TABLE],
 }
+
+/// Emission tables are padded to powers of two so that a masked index
+/// (a no-op for valid symbols) needs no bounds check.
+const LIT_TABLE: usize = 512;
+const DIST_TABLE: usize = 32;
 
 const fn reverse_bits(code: u32, len: u32) -> u32 {
     code.reverse_bits() >> (32 - len)
+}
+
+/// Bytes bit-reversed: x86 has no bit-reverse instruction, and two lookups
+/// are cheaper than u32::reverse_bits' shuffle.
+const REV8: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).reverse_bits();
+        i += 1;
+    }
+    t
+};
+
+/// reverse_bits for a code of 1..=15 bits.
+#[inline(always)]
+fn reverse_code(code: u32, len: u32) -> u32 {
+    let r = (REV8[(code & 0xff) as usize] as u32) << 8 | REV8[((code >> 8) & 0xff) as usize] as u32;
+    r >> (16 - len)
 }
 
 const fn build_tables() -> Tables {
@@ -70,10 +111,13 @@ const fn build_tables() -> Tables {
         dist_code: [0; 512],
         base_length: [0; LENGTH_CODES],
         base_dist: [0; D_CODES],
-        static_lcode: [0; L_CODES + 2],
         static_llen: [0; L_CODES + 2],
-        static_dcode: [0; D_CODES],
         static_dlen: [5; D_CODES],
+        static_lpacked: [0; LIT_TABLE],
+        static_dpacked: [0; DIST_TABLE],
+        len_info: [0; 256],
+        extra_dbits: [0; DIST_TABLE],
+        base_dist32: [0; DIST_TABLE],
     };
     let mut length = 0usize;
     let mut code = 0usize;
@@ -142,13 +186,27 @@ const fn build_tables() -> Tables {
     n = 0;
     while n < L_CODES + 2 {
         let len = t.static_llen[n] as usize;
-        t.static_lcode[n] = reverse_bits(next_code[len], len as u32) as u16;
+        t.static_lpacked[n] = reverse_bits(next_code[len], len as u32) | (len as u32) << 16;
         next_code[len] += 1;
         n += 1;
     }
     n = 0;
     while n < D_CODES {
-        t.static_dcode[n] = reverse_bits(n as u32, 5) as u16;
+        t.static_dpacked[n] = reverse_bits(n as u32, 5) | 5 << 16;
+        t.extra_dbits[n] = EXTRA_DBITS[n];
+        t.base_dist32[n] = t.base_dist[n];
+        n += 1;
+    }
+    n = 0;
+    while n < 256 {
+        let code = t.length_code[n] as usize;
+        // Length 258 (code 285) has no extra bits, whatever its base says.
+        let extra = if EXTRA_LBITS[code] == 0 {
+            0
+        } else {
+            n as u32 - t.base_length[code] as u32
+        };
+        t.len_info[n] = extra | (EXTRA_LBITS[code] as u32) << 8 | ((code + LITERALS + 1) as u32) << 16;
         n += 1;
     }
     t
@@ -158,11 +216,13 @@ static TABLES: Tables = build_tables();
 
 #[inline(always)]
 fn dist_code(dist_minus_one: usize) -> usize {
-    if dist_minus_one < 256 {
-        TABLES.dist_code[dist_minus_one] as usize
+    let index = if dist_minus_one < 256 {
+        dist_minus_one
     } else {
-        TABLES.dist_code[256 + (dist_minus_one >> 7)] as usize
-    }
+        256 + (dist_minus_one >> 7)
+    };
+    // The mask is a no-op for distances up to 32K.
+    TABLES.dist_code[index & 511] as usize
 }
 
 /// One Huffman tree: leaves first, then internal nodes (zlib's ct_data split
@@ -170,7 +230,8 @@ fn dist_code(dist_minus_one: usize) -> usize {
 /// is safe there because each is dead by the time the other is written).
 struct Tree<const N: usize> {
     freq: [u16; N],
-    code: [u16; N],
+    /// For used leaves, after gen_codes: the bit-reversed code | (length << 16).
+    packed: [u32; N],
     dad: [u16; N],
     len: [u16; N],
     /// Number of codes of each length, for generating the codes later.
@@ -186,7 +247,7 @@ impl<const N: usize> Tree<N> {
     fn new() -> Self {
         Tree {
             freq: [0; N],
-            code: [0; N],
+            packed: [0; N],
             dad: [0; N],
             len: [0; N],
             bl_count: [0; MAX_BITS + 1],
@@ -259,6 +320,55 @@ fn entry_node(entry: u64) -> usize {
     (entry & 0xffff) as usize
 }
 
+/// Borrowed tallies of the current block (see BlockEncoder::tally).
+pub(super) struct Tally<'a> {
+    symbols: &'a mut [u32; SYMBOL_SLOTS],
+    lfreq: &'a mut [u16; HEAP_SIZE],
+    dfreq: &'a mut [u16; 2 * D_CODES + 1],
+    pub(super) count: usize,
+}
+
+impl Tally<'_> {
+    /// Room for up to `max` literals at once (no more than the block has
+    /// left): the next symbol slots and the literal counts. The caller fills
+    /// a prefix of the slots, counts those literals and then calls
+    /// `add_literals` with how many it wrote.
+    #[inline(always)]
+    pub(super) fn literal_slots(&mut self, max: usize) -> (&mut [u32], &mut [u16; HEAP_SIZE]) {
+        let max = max.min(SYMBOLS_PER_BLOCK - self.count);
+        (&mut self.symbols[self.count..self.count + max], &mut *self.lfreq)
+    }
+
+    /// Returns true when the block is full.
+    #[inline(always)]
+    pub(super) fn add_literals(&mut self, written: usize) -> bool {
+        self.count += written;
+        self.count == SYMBOLS_PER_BLOCK
+    }
+
+    /// Record a literal; returns true when the block is full and must be flushed.
+    #[inline(always)]
+    pub(super) fn literal(&mut self, byte: u8) -> bool {
+        self.symbols[self.count & (SYMBOL_SLOTS - 1)] = byte as u32;
+        self.count += 1;
+        self.lfreq[byte as usize] += 1;
+        self.count == SYMBOLS_PER_BLOCK
+    }
+
+    /// Record a match of `length` (3..=258) at `distance` (1..=32K).
+    #[inline(always)]
+    pub(super) fn matched(&mut self, distance: usize, length: usize) -> bool {
+        let lc = (length - MIN_MATCH) & 0xff;
+        self.symbols[self.count & (SYMBOL_SLOTS - 1)] = ((distance as u32) << 8) | lc as u32;
+        self.count += 1;
+        // length_code is at most 28 and dist_code at most 29: the masks
+        // are no-ops that spare bounds checks.
+        self.lfreq[(TABLES.length_code[lc] as usize + LITERALS + 1) & 511] += 1;
+        self.dfreq[dist_code(distance - 1) & 31] += 1;
+        self.count == SYMBOLS_PER_BLOCK
+    }
+}
+
 /// Symbol tallies for the current block plus everything needed to emit it.
 pub(super) struct BlockEncoder {
     /// (distance << 8) | lc, where lc is a literal byte (distance 0) or
@@ -312,24 +422,22 @@ impl BlockEncoder {
         self.sym_count = 0;
     }
 
-    /// Record a literal; returns true when the block is full and must be flushed.
+    /// The symbol buffer and frequency counts, for the match loop to fill
+    /// through plain references and a local count (hand the count back with
+    /// `set_symbol_count` before flushing).
     #[inline(always)]
-    pub(super) fn tally_literal(&mut self, byte: u8) -> bool {
-        self.symbols[self.sym_count & (SYMBOL_SLOTS - 1)] = byte as u32;
-        self.sym_count += 1;
-        self.ltree.freq[byte as usize] += 1;
-        self.sym_count == SYMBOLS_PER_BLOCK
+    pub(super) fn tally(&mut self) -> Tally<'_> {
+        Tally {
+            symbols: &mut self.symbols,
+            lfreq: &mut self.ltree.freq,
+            dfreq: &mut self.dtree.freq,
+            count: self.sym_count,
+        }
     }
 
-    /// Record a match of `length` (3..=258) at `distance` (1..=32K).
     #[inline(always)]
-    pub(super) fn tally_match(&mut self, distance: usize, length: usize) -> bool {
-        let lc = length - MIN_MATCH;
-        self.symbols[self.sym_count & (SYMBOL_SLOTS - 1)] = ((distance as u32) << 8) | lc as u32;
-        self.sym_count += 1;
-        self.ltree.freq[TABLES.length_code[lc] as usize + LITERALS + 1] += 1;
-        self.dtree.freq[dist_code(distance - 1)] += 1;
-        self.sym_count == SYMBOLS_PER_BLOCK
+    pub(super) fn set_symbol_count(&mut self, count: usize) {
+        self.sym_count = count;
     }
 
     /// Emit the tallied block as stored, static or dynamic, whichever zlib
@@ -355,7 +463,7 @@ impl BlockEncoder {
         if stored_len + 4 <= opt_lenb {
             #[cfg(test)]
             coverage::hit(&coverage::STORED);
-            bits.send((STORED_BLOCK << 1) + last as u32, 3);
+            bits.send(((STORED_BLOCK << 1) + last as u32) as u64, 3);
             bits.align();
             let len = raw.len() as u16;
             bits.write_bytes(&len.to_le_bytes());
@@ -364,20 +472,18 @@ impl BlockEncoder {
         } else if static_lenb == opt_lenb {
             #[cfg(test)]
             coverage::hit(&coverage::STATIC);
-            bits.send((STATIC_TREES << 1) + last as u32, 3);
+            bits.send(((STATIC_TREES << 1) + last as u32) as u64, 3);
             let t = &TABLES;
             compress_symbols(
                 bits,
                 &self.symbols[..self.sym_count],
-                &t.static_lcode,
-                &t.static_llen,
-                &t.static_dcode,
-                &t.static_dlen,
+                &t.static_lpacked,
+                &t.static_dpacked,
             );
         } else {
             #[cfg(test)]
             coverage::hit(&coverage::DYNAMIC);
-            bits.send((DYN_TREES << 1) + last as u32, 3);
+            bits.send(((DYN_TREES << 1) + last as u32) as u64, 3);
             gen_codes(&mut self.ltree);
             gen_codes(&mut self.dtree);
             self.send_all_trees(bits, max_blindex + 1);
@@ -385,10 +491,8 @@ impl BlockEncoder {
             compress_symbols(
                 bits,
                 &self.symbols[..self.sym_count],
-                &l.code,
-                &l.len,
-                &d.code,
-                &d.len,
+                l.packed[..LIT_TABLE].try_into().unwrap(),
+                d.packed[..DIST_TABLE].try_into().unwrap(),
             );
         }
         self.init_block();
@@ -425,56 +529,77 @@ impl BlockEncoder {
         gen_codes(&mut self.bltree);
         let lcodes = self.ltree.max_code + 1;
         let dcodes = self.dtree.max_code + 1;
-        bits.send((lcodes - 257) as u32, 5);
-        bits.send((dcodes - 1) as u32, 5);
-        bits.send((blcodes - 4) as u32, 4);
-        for &code in &BL_ORDER[..blcodes] {
-            bits.send(self.bltree.len[code] as u32, 3);
-        }
         let bl = &self.bltree;
         let codes = &self.length_codes;
-        for &[symbol, extra] in &codes.codes[..codes.count] {
-            let symbol = symbol as usize;
-            bits.send(bl.code[symbol] as u32, bl.len[symbol] as u32);
-            if symbol >= REP_3_6 {
-                bits.send(extra as u32, EXTRA_BLBITS[symbol] as u32);
+        let state = {
+            let bits = &mut bits.local();
+            bits.send(
+                (lcodes - 257) as u64 | ((dcodes - 1) as u64) << 5 | ((blcodes - 4) as u64) << 10,
+                14,
+            );
+            for &code in &BL_ORDER[..blcodes] {
+                bits.send(bl.len[code] as u64, 3);
             }
-        }
+            for &[symbol, extra] in &codes.codes[..codes.count] {
+                let symbol = symbol as usize & 31;
+                let e = bl.packed[symbol];
+                let len = e >> 16;
+                // Extra bits are 0 below REP_3_6, where `extra` is 0 too.
+                bits.send(
+                    (e & 0xffff) as u64 | (extra as u64) << len,
+                    len + EXTRA_BLBITS_32[symbol] as u32,
+                );
+            }
+            bits.state()
+        };
+        bits.restore(state);
     }
 }
 
+/// Emit the symbols and END_BLOCK with the given trees (code | len << 16
+/// per symbol).
 #[inline(always)]
 fn compress_symbols(
     bits: &mut BitWriter<'_>,
     symbols: &[u32],
-    lcode: &[u16],
-    llen: &[impl Copy + Into<u32>],
-    dcode: &[u16],
-    dlen: &[impl Copy + Into<u32>],
+    ltab: &[u32; LIT_TABLE],
+    dtab: &[u32; DIST_TABLE],
 ) {
-    for &sym in symbols {
-        let dist = (sym >> 8) as usize;
-        let lc = (sym & 0xff) as usize;
-        if dist == 0 {
-            bits.send(lcode[lc] as u32, llen[lc].into());
-        } else {
-            let code = TABLES.length_code[lc] as usize;
-            let sym_index = code + LITERALS + 1;
-            bits.send(lcode[sym_index] as u32, llen[sym_index].into());
-            let extra = EXTRA_LBITS[code] as u32;
-            if extra != 0 {
-                bits.send((lc - TABLES.base_length[code] as usize) as u32, extra);
-            }
-            let dist = dist - 1;
-            let code = dist_code(dist);
-            bits.send(dcode[code] as u32, dlen[code].into());
-            let extra = EXTRA_DBITS[code] as u32;
-            if extra != 0 {
-                bits.send((dist - TABLES.base_dist[code] as usize) as u32, extra);
+    let t = &TABLES;
+    let state = {
+        let bits = &mut bits.local();
+        for &sym in symbols {
+            let dist = sym >> 8;
+            let lc = (sym & 0xff) as usize;
+            if dist == 0 {
+                let e = ltab[lc];
+                bits.send((e & 0xffff) as u64, e >> 16);
+            } else {
+                // Length code and its extra bits in one go, then the same
+                // for the distance (each at most 15 + 13 bits).
+                let info = t.len_info[lc];
+                let e = ltab[(info >> 16) as usize & (LIT_TABLE - 1)];
+                let len = e >> 16;
+                bits.send(
+                    (e & 0xffff) as u64 | ((info & 0xff) as u64) << len,
+                    len + ((info >> 8) & 0xff),
+                );
+                let dist = dist as usize - 1;
+                let code = dist_code(dist) & (DIST_TABLE - 1);
+                let e = dtab[code];
+                let len = e >> 16;
+                let extra = dist - t.base_dist32[code] as usize;
+                bits.send(
+                    (e & 0xffff) as u64 | (extra as u64) << len,
+                    len + t.extra_dbits[code] as u32,
+                );
             }
         }
-    }
-    bits.send(lcode[END_BLOCK] as u32, llen[END_BLOCK].into());
+        let e = ltab[END_BLOCK];
+        bits.send((e & 0xffff) as u64, e >> 16);
+        bits.state()
+    };
+    bits.restore(state);
 }
 
 /// Entry that sorts after every real one; kept at queue[heap_len + 1] so
@@ -483,10 +608,12 @@ const SENTINEL: u64 = u64::MAX;
 const NODE_MASK: u64 = 0xffff;
 
 /// key(a) <= key(b) (zlib's `smaller(a, b)`), without shifting the node
-/// numbers out: the low 16 bits of `a` are cleared and those of `b` set.
+/// numbers out: the low 16 bits of `b` are set.
 #[inline(always)]
 fn key_le(a: u64, b: u64) -> bool {
-    a & !NODE_MASK <= b | NODE_MASK
+    // a >> 16 <= b >> 16 exactly when a <= (b | NODE_MASK), whatever a's
+    // low bits.
+    a <= b | NODE_MASK
 }
 
 /// Sift queue[k] down until both children are not smaller (zlib's
@@ -558,8 +685,13 @@ fn build_tree<const N: usize>(tree: &mut Tree<N>, kind: &TreeKind, sc: &mut Scra
     let mut heap_len = 0;
     tree.len[..elems].fill(0);
     // Most of the alphabet is unused in small blocks: skip all-zero chunks.
+    // Frequencies past `elems` are always 0 (internal nodes keep theirs in
+    // the queue), so the scan can round up to whole chunks, whose fixed
+    // size lets the zero test compile to a few wide loads.
     const CHUNK: usize = 8;
-    for (base, chunk) in (0..).step_by(CHUNK).zip(tree.freq[..elems].chunks(CHUNK)) {
+    const _: () = assert!(HEAP_SIZE >= 288 && 2 * D_CODES + 1 >= 32 && 2 * BL_CODES + 1 >= 24);
+    let padded = elems.next_multiple_of(CHUNK);
+    for (base, chunk) in (0..).step_by(CHUNK).zip(tree.freq[..padded].chunks_exact(CHUNK)) {
         if chunk.iter().fold(0, |acc, &f| acc | f) == 0 {
             continue;
         }
@@ -650,6 +782,8 @@ fn gen_bitlen<const N: usize>(
     tree.bl_count = [0; MAX_BITS + 1];
     let mut overflow = 0i32;
 
+    // Local sums: through `sc` every leaf would store them back to memory.
+    let (mut opt_len, mut static_len) = (sc.opt_len, sc.static_len);
     // Parents come before children in order[heap_max..], so one pass suffices.
     tree.len[sc.order[sc.heap_max] as usize] = 0;
     for h in sc.heap_max + 1..HEAP_SIZE {
@@ -670,11 +804,13 @@ fn gen_bitlen<const N: usize>(
             0
         };
         let f = tree.freq[n] as u64;
-        sc.opt_len = sc.opt_len.wrapping_add(f * (bits as u64 + xbits));
+        opt_len = opt_len.wrapping_add(f * (bits as u64 + xbits));
         if let Some(stree) = kind.static_len {
-            sc.static_len = sc.static_len.wrapping_add(f * (stree[n] as u64 + xbits));
+            static_len = static_len.wrapping_add(f * (stree[n] as u64 + xbits));
         }
     }
+    sc.opt_len = opt_len;
+    sc.static_len = static_len;
     if overflow == 0 {
         return;
     }
@@ -734,7 +870,7 @@ fn gen_codes<const N: usize>(tree: &mut Tree<N>) {
     for &n in &tree.used[..tree.used_len] {
         let n = n as usize;
         let l = (tree.len[n] as usize) & MAX_BITS;
-        tree.code[n] = reverse_bits(next_code[l], l as u32) as u16;
+        tree.packed[n] = reverse_code(next_code[l], l as u32) | (l as u32) << 16;
         next_code[l] += 1;
     }
 }
@@ -766,13 +902,17 @@ fn encode_lengths(
     bl_freq: &mut [u16; 2 * BL_CODES + 1],
     out: &mut LengthCodes,
 ) {
+    // The count in a local (stored back at the end) so the pushes do not
+    // store it to memory each time.
+    let mut written = out.count;
+    let codes = &mut out.codes;
     let mut push = |symbol: usize, extra: usize| {
         // symbol < BL_CODES; the masks are no-ops that spare bounds checks.
         bl_freq[symbol & 31] += 1;
         // Each symbol covers at least one length, so count stays below
         // L_CODES + D_CODES.
-        out.codes[out.count & (LENGTH_CODE_SLOTS - 1)] = [symbol as u8, extra as u8];
-        out.count += 1;
+        codes[written & (LENGTH_CODE_SLOTS - 1)] = [symbol as u8, extra as u8];
+        written += 1;
     };
     // Next position not yet coded.
     let mut pos = 0usize;
@@ -818,6 +958,7 @@ fn encode_lengths(
             }
         }
     }
+    out.count = written;
 }
 
 /// Which rarely-taken paths ran, so tests can check their inputs reach them.
