@@ -362,40 +362,123 @@ impl Inflater<'_> {
     /// Decodes one block's symbols up to its end-of-block code.
     fn huffman_block(&mut self, litlen: &HuffmanTable, distance: &HuffmanTable) -> Option<()> {
         loop {
-            self.refill()?;
-            let entry = litlen.lookup(self.bit_buffer);
-            self.drop_bits(entry & 15);
+            if self.decode_fast(litlen, distance)? == BlockEnd::Done {
+                return Some(());
+            }
+            // Near the end of the input or of the output buffer: one symbol
+            // with every check, then try the fast loop again.
+            if self.out.len() - self.written < MAX_MATCH && self.out.len() < self.max_output {
+                self.grow(MAX_MATCH.min(self.max_output - self.written))?;
+            }
+            if self.decode_symbol(litlen, distance)? == BlockEnd::Done {
+                return Some(());
+            }
+        }
+    }
+
+    /// Decodes symbols while at least 8 input bytes and [`MAX_MATCH`] bytes
+    /// of output room remain, so neither needs checking per symbol. The
+    /// state lives in locals: stores to the output could otherwise alias
+    /// `self`'s fields, keeping them in memory.
+    #[inline(always)]
+    fn decode_fast(&mut self, litlen: &HuffmanTable, distance: &HuffmanTable) -> Option<BlockEnd> {
+        let input = self.input;
+        let out = &mut self.out[..];
+        let (mut bit_buffer, mut bit_count) = (self.bit_buffer, self.bit_count);
+        let (mut pos, mut written) = (self.pos, self.written);
+        let result = loop {
+            let Some(word) = input.get(pos..pos + 8) else {
+                break Some(BlockEnd::NotYet);
+            };
+            if out.len() - written < MAX_MATCH {
+                break Some(BlockEnd::NotYet);
+            }
+            bit_buffer |= u64::from_le_bytes(word.try_into().unwrap()) << bit_count;
+            pos += (63 - bit_count as usize) >> 3;
+            bit_count |= REFILLED_BITS;
+
+            let entry = litlen.lookup(bit_buffer);
+            bit_buffer >>= entry & 15;
+            bit_count -= entry & 15;
             if entry & LITERAL != 0 {
-                self.reserve(1)?;
-                self.out[self.written] = (entry >> 16) as u8;
-                self.written += 1;
+                out[written] = (entry >> 16) as u8;
+                written += 1;
                 continue;
             }
             if entry & (END_OF_BLOCK | INVALID) != 0 {
-                return (entry & END_OF_BLOCK != 0).then_some(());
+                break (entry & END_OF_BLOCK != 0).then_some(BlockEnd::Done);
             }
             let extra = (entry >> 4) & 15;
-            let length = (entry >> 16) as usize + self.bits(extra) as usize;
-            self.drop_bits(extra);
+            let length = (entry >> 16) as usize + (bit_buffer & ((1 << extra) - 1)) as usize;
+            bit_buffer >>= extra;
+            bit_count -= extra;
 
-            let entry = distance.lookup(self.bit_buffer);
+            let entry = distance.lookup(bit_buffer);
             if entry & INVALID != 0 {
-                return None;
+                break None;
             }
-            self.drop_bits(entry & 15);
+            bit_buffer >>= entry & 15;
+            bit_count -= entry & 15;
             let extra = (entry >> 4) & 15;
-            let distance = (entry >> 16) as usize + self.bits(extra) as usize;
-            self.drop_bits(extra);
+            let distance = (entry >> 16) as usize + (bit_buffer & ((1 << extra) - 1)) as usize;
+            bit_buffer >>= extra;
+            bit_count -= extra;
             // Nothing before the stream: zlib says "distance too far back".
-            if distance > self.written {
-                return None;
+            if distance > written {
+                break None;
             }
-            self.reserve(length)?;
-            copy_match(&mut self.out, self.written, distance, length);
-            self.written += length;
+            copy_match(out, written, distance, length);
+            written += length;
+        };
+        (self.bit_buffer, self.bit_count) = (bit_buffer, bit_count);
+        (self.pos, self.written) = (pos, written);
+        result
+    }
+
+    /// Decodes one literal, match or end of block, checking input and output.
+    fn decode_symbol(&mut self, litlen: &HuffmanTable, distance: &HuffmanTable) -> Option<BlockEnd> {
+        self.refill()?;
+        let entry = litlen.lookup(self.bit_buffer);
+        self.drop_bits(entry & 15);
+        if entry & LITERAL != 0 {
+            self.reserve(1)?;
+            self.out[self.written] = (entry >> 16) as u8;
+            self.written += 1;
+            return Some(BlockEnd::NotYet);
         }
+        if entry & (END_OF_BLOCK | INVALID) != 0 {
+            return (entry & END_OF_BLOCK != 0).then_some(BlockEnd::Done);
+        }
+        let extra = (entry >> 4) & 15;
+        let length = (entry >> 16) as usize + self.bits(extra) as usize;
+        self.drop_bits(extra);
+
+        let entry = distance.lookup(self.bit_buffer);
+        if entry & INVALID != 0 {
+            return None;
+        }
+        self.drop_bits(entry & 15);
+        let extra = (entry >> 4) & 15;
+        let distance = (entry >> 16) as usize + self.bits(extra) as usize;
+        self.drop_bits(extra);
+        if distance > self.written {
+            return None;
+        }
+        self.reserve(length)?;
+        copy_match(&mut self.out, self.written, distance, length);
+        self.written += length;
+        Some(BlockEnd::NotYet)
     }
 }
+
+#[derive(PartialEq, Eq)]
+enum BlockEnd {
+    NotYet,
+    Done,
+}
+
+/// Longest match; with this much output room a symbol needs no room check.
+const MAX_MATCH: usize = 258;
 
 /// Appends `length` bytes copied from `distance` bytes back at `at`; the
 /// source may overlap the destination (a run). The caller reserved room.
@@ -424,3 +507,6 @@ fn copy_match(out: &mut [u8], at: usize, distance: usize, length: usize) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod bench;
