@@ -81,11 +81,17 @@ fn timings() {
     }
 }
 
-const PROFILE_CALLS: usize = 1000;
+/// Calls per profile run; `INFLATE_PROFILE_CALLS` raises it for sampling profilers.
+fn profile_calls() -> usize {
+    std::env::var("INFLATE_PROFILE_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000)
+}
 
 fn profile(name: &str, fast: bool) {
     let (stream, _) = sample_stream(name);
-    for _ in 0..PROFILE_CALLS {
+    for _ in 0..profile_calls() {
         if fast {
             black_box(inflate_zlib(black_box(&stream), 1 << 20));
         } else {

@@ -12,7 +12,7 @@
 //! | 16..32 | literal byte, length base, distance base or symbol       |
 //!
 //! Codes longer than `root_bits` get a [`LONG_CODE`] entry in each slot their
-//! prefix fills; [`HuffmanTable::decode_long`] then decodes them bit by bit.
+//! prefix fills; [`HuffmanTable::lookup`] then decodes them bit by bit.
 //! Deflate streams rarely hold such codes and their symbols are by
 //! construction rare, so this costs less than building second-level tables.
 
@@ -27,7 +27,7 @@ pub const INVALID: u32 = 1 << 11;
 
 /// Largest number of index bits a table may use: 1024 entries of 4 bytes.
 pub const MAX_ROOT_BITS: u32 = 10;
-const MAX_CODE_LEN: usize = 15;
+pub const MAX_CODE_LEN: usize = 15;
 const MAX_SYMBOLS: usize = 288;
 
 const fn packed(value: u32, extra_bits: u32, flags: u32) -> u32 {
@@ -36,8 +36,8 @@ const fn packed(value: u32, extra_bits: u32, flags: u32) -> u32 {
 
 /// Length symbols 257..=285: base length and extra bits (RFC 1951 3.2.5).
 const LENGTH_BASE: [u16; 29] = [
-    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
-    163, 195, 227, 258,
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
+    131, 163, 195, 227, 258,
 ];
 const LENGTH_EXTRA: [u8; 29] = [
     0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
@@ -98,6 +98,52 @@ pub static CODE_LENGTH_SYMBOLS: [u32; 19] = {
     table
 };
 
+/// The symbols of a code with a non-zero length, in symbol order, and how
+/// many codes there are of each length: what [`HuffmanTable::build`] needs.
+pub struct UsedSymbols<const N: usize> {
+    pub symbols: [u16; N],
+    pub lengths: [u8; N],
+    pub len: usize,
+    pub count_by_length: [u16; MAX_CODE_LEN + 1],
+}
+
+impl<const N: usize> UsedSymbols<N> {
+    pub const fn new() -> Self {
+        UsedSymbols {
+            symbols: [0; N],
+            lengths: [0; N],
+            len: 0,
+            count_by_length: [0; MAX_CODE_LEN + 1],
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.count_by_length = [0; MAX_CODE_LEN + 1];
+    }
+
+    /// Adds `symbol` with code length `length` (1..=15); symbols must come
+    /// in increasing order.
+    #[inline(always)]
+    pub fn push(&mut self, symbol: u16, length: u8) {
+        self.symbols[self.len] = symbol;
+        self.lengths[self.len] = length;
+        self.len += 1;
+        self.count_by_length[length as usize] += 1;
+    }
+
+    /// From a code length per symbol (0 = unused).
+    pub fn from_lengths(lengths: &[u8]) -> Self {
+        let mut used = Self::new();
+        for (symbol, &length) in lengths.iter().enumerate() {
+            if length != 0 {
+                used.push(symbol as u16, length);
+            }
+        }
+        used
+    }
+}
+
 pub struct HuffmanTable {
     entries: [u32; 1 << MAX_ROOT_BITS],
     mask: u64,
@@ -119,22 +165,19 @@ impl HuffmanTable {
         }
     }
 
-    /// Builds the table for `lengths` (code length per symbol, 0 = unused),
-    /// using at most `max_root_bits` index bits. `symbols` gives each
-    /// symbol's entry. Returns None unless the lengths form a complete
-    /// prefix code: zlib accepts a few incomplete codes, which are left to it.
-    pub fn build(
+    /// Builds the table for the code whose used symbols (in symbol order)
+    /// and their lengths are `used`, with at most `max_root_bits` index bits.
+    /// `symbols` gives each symbol's entry. Returns None unless the lengths
+    /// form a complete prefix code: zlib accepts a few incomplete codes (and
+    /// an empty distance code), which are left to it.
+    pub fn build<const N: usize>(
         &mut self,
-        lengths: &[u8],
+        used: &UsedSymbols<N>,
         symbols: &'static [u32],
         max_root_bits: u32,
     ) -> Option<()> {
-        debug_assert!(lengths.len() <= symbols.len() && max_root_bits <= MAX_ROOT_BITS);
-        let mut count = [0u16; MAX_CODE_LEN + 1];
-        for &len in lengths {
-            count[len as usize] += 1;
-        }
-        count[0] = 0;
+        debug_assert!(max_root_bits <= MAX_ROOT_BITS);
+        let count = &used.count_by_length;
 
         // Kraft sum: exactly full, never over.
         let mut unused_codes: i32 = 1;
@@ -157,12 +200,11 @@ impl HuffmanTable {
         for len in 1..=MAX_CODE_LEN {
             next_slot[len + 1] = next_slot[len] + count[len];
         }
-        for (symbol, &len) in lengths.iter().enumerate() {
-            if len != 0 {
-                let slot = &mut next_slot[len as usize];
-                self.sorted_symbols[*slot as usize] = symbol as u16;
-                *slot += 1;
-            }
+        let used_symbols = &used.symbols[..used.len];
+        for (&symbol, &len) in used_symbols.iter().zip(&used.lengths[..used.len]) {
+            let slot = &mut next_slot[len as usize];
+            self.sorted_symbols[*slot as usize] = symbol;
+            *slot += 1;
         }
         // next_slot[len] is now where length len + 1 starts, i.e. the end of len.
 
@@ -176,7 +218,8 @@ impl HuffmanTable {
         let mut first_symbol = 0usize;
         for len in 1..=root_bits as usize {
             let half = 1usize << (len - 1);
-            self.entries.copy_within(0..half, half);
+            let (low, high) = self.entries.split_at_mut(half);
+            high[..half].copy_from_slice(low);
             let end = next_slot[len] as usize;
             for &symbol in &self.sorted_symbols[first_symbol..end] {
                 let slot = code.reverse_bits() >> (32 - len);
@@ -187,7 +230,7 @@ impl HuffmanTable {
             code <<= 1;
         }
         self.mask = (1u64 << root_bits) - 1;
-        self.count_by_length = count;
+        self.count_by_length = *count;
         self.symbols = symbols;
         Some(())
     }
@@ -214,7 +257,7 @@ impl HuffmanTable {
         for len in 1..=MAX_CODE_LEN {
             code |= ((bits >> (len - 1)) & 1) as u32;
             let count = self.count_by_length[len] as u32;
-            if code - first < count {
+            if code.wrapping_sub(first) < count {
                 let symbol = self.sorted_symbols[(index + code - first) as usize];
                 return self.symbols[symbol as usize] | len as u32;
             }

@@ -17,8 +17,8 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use huffman::{
-    HuffmanTable, CODE_LENGTH_SYMBOLS, DISTANCE_SYMBOLS, END_OF_BLOCK, INVALID, LITERAL,
-    LITLEN_SYMBOLS,
+    HuffmanTable, UsedSymbols, CODE_LENGTH_SYMBOLS, DISTANCE_SYMBOLS, END_OF_BLOCK, INVALID,
+    LITERAL, LITLEN_SYMBOLS,
 };
 
 use crate::deflate::adler32;
@@ -51,15 +51,17 @@ pub fn inflate_zlib(input: &[u8], max_output: usize) -> Option<Vec<u8>> {
                 let tables = slot.get_or_insert_with(|| Box::new(DynamicTables::new()));
                 inflate_with(tables, input, max_output)
             }
-            Err(_) => inflate_with(&mut DynamicTables::new(), input, max_output),
+            Err(_) => inflate_with(&mut Box::new(DynamicTables::new()), input, max_output),
         })
-        .unwrap_or_else(|_| inflate_with(&mut DynamicTables::new(), input, max_output))
+        .unwrap_or_else(|_| inflate_with(&mut Box::new(DynamicTables::new()), input, max_output))
 }
 
 struct DynamicTables {
     litlen: HuffmanTable,
     distance: HuffmanTable,
     code_length: HuffmanTable,
+    litlen_used: UsedSymbols<286>,
+    distance_used: UsedSymbols<30>,
 }
 
 impl DynamicTables {
@@ -68,6 +70,8 @@ impl DynamicTables {
             litlen: HuffmanTable::new(),
             distance: HuffmanTable::new(),
             code_length: HuffmanTable::new(),
+            litlen_used: UsedSymbols::new(),
+            distance_used: UsedSymbols::new(),
         }
     }
 }
@@ -85,13 +89,15 @@ fn fixed_tables() -> &'static FixedTables {
             distance: HuffmanTable::new(),
         });
         // Fixed codes are complete (symbols 286, 287, 30, 31 decode to INVALID).
+        let litlen = UsedSymbols::<288>::from_lengths(&huffman::fixed_litlen_lengths());
         tables
             .litlen
-            .build(&huffman::fixed_litlen_lengths(), &LITLEN_SYMBOLS, 9)
+            .build(&litlen, &LITLEN_SYMBOLS, 9)
             .expect("fixed literal/length code is complete");
+        let distance = UsedSymbols::<32>::from_lengths(&[5; 32]);
         tables
             .distance
-            .build(&[5; 32], &DISTANCE_SYMBOLS, 5)
+            .build(&distance, &DISTANCE_SYMBOLS, 5)
             .expect("fixed distance code is complete");
         tables
     })
@@ -122,10 +128,12 @@ fn decode_stream(
         return None;
     }
     let mut inflater = Inflater {
-        input,
-        pos: 2,
-        bit_buffer: 0,
-        bit_count: 0,
+        bits: BitReader {
+            input,
+            pos: 2,
+            buffer: 0,
+            count: 0,
+        },
         out: Vec::new(),
         written: 0,
         max_output,
@@ -135,9 +143,9 @@ fn decode_stream(
     inflater.out.resize(initial, 0);
 
     loop {
-        inflater.refill()?;
-        let header = inflater.bits(3) as u32;
-        inflater.drop_bits(3);
+        inflater.bits.refill()?;
+        let header = inflater.bits.peek(3) as u32;
+        inflater.bits.consume(3);
         match header >> 1 {
             0 => inflater.stored_block()?,
             1 => {
@@ -145,7 +153,7 @@ fn decode_stream(
                 inflater.huffman_block(&fixed.litlen, &fixed.distance)?;
             }
             2 => {
-                inflater.read_dynamic_tables(tables)?;
+                inflater.bits.read_dynamic_tables(tables)?;
                 inflater.huffman_block(&tables.litlen, &tables.distance)?;
             }
             _ => return None,
@@ -156,31 +164,28 @@ fn decode_stream(
     }
 
     // The Adler-32 trailer starts at the next byte boundary.
-    let trailer_at = inflater.byte_position()?;
+    let trailer_at = inflater.bits.align_to_byte()?;
     let mut out = inflater.out;
     out.truncate(inflater.written);
     Some((out, trailer_at))
 }
 
-struct Inflater<'a> {
+/// Deflate's bit stream, least significant bit first. Copied into a local
+/// in hot loops so its fields stay in registers.
+#[derive(Clone, Copy)]
+struct BitReader<'a> {
     input: &'a [u8],
-    /// Next input byte to load into the bit buffer. May pass the end of the
+    /// Next input byte to load into the buffer. May pass the end of the
     /// input by a few bytes: those read as zeros, and any stream that
-    /// actually consumes them is caught as truncated (see `byte_position`).
+    /// actually consumes them is caught as truncated (see `align_to_byte`).
     pos: usize,
-    /// Unconsumed bits, next bit lowest. Bits above `bit_count` are either
-    /// zero or the true next input bits, so or-ing a reload in is harmless.
-    bit_buffer: u64,
-    bit_count: u32,
-    /// Output buffer: `written` bytes are output, the rest is scratch space
-    /// (zeroed or overwritten by overlong match copies). Never longer than
-    /// `max_output`.
-    out: Vec<u8>,
-    written: usize,
-    max_output: usize,
+    /// Unconsumed bits, next bit lowest. Bits above `count` are either zero
+    /// or the true next input bits, so or-ing a reload in is harmless.
+    buffer: u64,
+    count: u32,
 }
 
-/// After `refill`, at least this many bits are buffered: enough for a whole
+/// After a refill, at least this many bits are buffered: enough for a whole
 /// match (15-bit length code, 5 extra bits, 15-bit distance code, 13 extra).
 const REFILLED_BITS: u32 = 56;
 
@@ -188,16 +193,28 @@ const REFILLED_BITS: u32 = 56;
 /// has certainly consumed some, so stop there instead of decoding garbage.
 const MAX_OVERRUN: usize = 8;
 
-impl Inflater<'_> {
-    /// Tops the bit buffer up to at least [`REFILLED_BITS`] bits.
+impl BitReader<'_> {
+    /// Tops the buffer up to at least [`REFILLED_BITS`] bits if 8 input bytes
+    /// remain; returns false otherwise.
+    #[inline(always)]
+    fn refill_fast(&mut self) -> bool {
+        match self.input.get(self.pos..self.pos + 8) {
+            Some(word) => {
+                // Load 8 bytes, keep the whole bytes that fit (7 when empty).
+                let word = u64::from_le_bytes(word.try_into().unwrap());
+                self.buffer |= word << self.count;
+                self.pos += (63 - self.count as usize) >> 3;
+                self.count |= REFILLED_BITS;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Tops the buffer up to at least [`REFILLED_BITS`] bits.
     #[inline(always)]
     fn refill(&mut self) -> Option<()> {
-        if let Some(word) = self.input.get(self.pos..self.pos + 8) {
-            // Load 8 bytes, keep the whole bytes that fit (7 when empty).
-            let word = u64::from_le_bytes(word.try_into().unwrap());
-            self.bit_buffer |= word << self.bit_count;
-            self.pos += (63 - self.bit_count as usize) >> 3;
-            self.bit_count |= REFILLED_BITS;
+        if self.refill_fast() {
             Some(())
         } else {
             self.refill_near_end()
@@ -206,38 +223,150 @@ impl Inflater<'_> {
 
     #[inline(never)]
     fn refill_near_end(&mut self) -> Option<()> {
-        while self.bit_count < REFILLED_BITS {
+        while self.count < REFILLED_BITS {
             let byte = match self.input.get(self.pos) {
                 Some(&byte) => byte,
                 None if self.pos < self.input.len() + MAX_OVERRUN => 0,
                 None => return None,
             };
-            self.bit_buffer |= u64::from(byte) << self.bit_count;
-            self.bit_count += 8;
+            self.buffer |= u64::from(byte) << self.count;
+            self.count += 8;
             self.pos += 1;
         }
         Some(())
     }
 
     #[inline(always)]
-    fn bits(&self, n: u32) -> u64 {
-        self.bit_buffer & ((1u64 << n) - 1)
+    fn peek(&self, n: u32) -> u64 {
+        self.buffer & ((1u64 << n) - 1)
     }
 
     #[inline(always)]
-    fn drop_bits(&mut self, n: u32) {
-        self.bit_buffer >>= n;
-        self.bit_count -= n;
+    fn consume(&mut self, n: u32) {
+        self.buffer >>= n;
+        self.count -= n;
     }
 
     /// Drops the bits up to the next byte boundary and returns the offset of
     /// that byte in the input, or None if the stream read past the input.
-    fn byte_position(&mut self) -> Option<usize> {
-        self.drop_bits(self.bit_count % 8);
-        let at = self.pos - (self.bit_count / 8) as usize;
+    fn align_to_byte(&mut self) -> Option<usize> {
+        self.consume(self.count % 8);
+        let at = self.pos - (self.count / 8) as usize;
         (at <= self.input.len()).then_some(at)
     }
 
+    /// Reads a dynamic block's code lengths and builds its two tables.
+    fn read_dynamic_tables(&mut self, tables: &mut DynamicTables) -> Option<()> {
+        let mut bits = *self;
+        bits.refill()?;
+        let litlen_count = bits.peek(5) as usize + 257;
+        let distance_count = (bits.peek(10) >> 5) as usize + 1;
+        let code_length_count = (bits.peek(14) >> 10) as usize + 4;
+        bits.consume(14);
+        if litlen_count > 286 || distance_count > 30 {
+            return None;
+        }
+
+        let mut code_length_lengths = [0u8; 19];
+        for &symbol in &CODE_LENGTH_ORDER[..code_length_count] {
+            if bits.count < 3 {
+                bits.refill()?;
+            }
+            code_length_lengths[symbol] = bits.peek(3) as u8;
+            bits.consume(3);
+        }
+        let code_length = &mut tables.code_length;
+        let used = UsedSymbols::<19>::from_lengths(&code_length_lengths);
+        code_length.build(&used, &CODE_LENGTH_SYMBOLS, CODE_LENGTH_ROOT_BITS)?;
+
+        // Literal/length and distance lengths form one sequence: a repeat
+        // may run from one into the other. Only the used symbols are kept.
+        let (litlen_used, distance_used) = (&mut tables.litlen_used, &mut tables.distance_used);
+        litlen_used.clear();
+        distance_used.clear();
+        let total = litlen_count + distance_count;
+        let mut index = 0;
+        let mut previous = 0;
+        while index < total {
+            // A code-length code is at most 7 bits, with at most 7 extra.
+            if bits.count < 14 {
+                bits.refill()?;
+            }
+            let entry = code_length.lookup(bits.buffer);
+            bits.consume(entry & 15);
+            let (length, repeat) = match entry >> 16 {
+                symbol @ 0..=15 => (symbol as u8, 1),
+                16 => {
+                    if index == 0 {
+                        return None;
+                    }
+                    let repeat = 3 + bits.peek(2) as usize;
+                    bits.consume(2);
+                    (previous, repeat)
+                }
+                17 => {
+                    let repeat = 3 + bits.peek(3) as usize;
+                    bits.consume(3);
+                    (0, repeat)
+                }
+                _ => {
+                    let repeat = 11 + bits.peek(7) as usize;
+                    bits.consume(7);
+                    (0, repeat)
+                }
+            };
+            if index + repeat > total {
+                return None;
+            }
+            if length != 0 {
+                for i in index..index + repeat {
+                    if i < litlen_count {
+                        litlen_used.push(i as u16, length);
+                    } else {
+                        distance_used.push((i - litlen_count) as u16, length);
+                    }
+                }
+            }
+            previous = length;
+            index += repeat;
+        }
+        *self = bits;
+        // zlib rejects a block without an end-of-block code.
+        litlen_used.symbols[..litlen_used.len].binary_search(&256).ok()?;
+        tables
+            .litlen
+            .build(litlen_used, &LITLEN_SYMBOLS, LITLEN_ROOT_BITS)?;
+        tables
+            .distance
+            .build(distance_used, &DISTANCE_SYMBOLS, DISTANCE_ROOT_BITS)?;
+        Some(())
+    }
+}
+
+struct Inflater<'a> {
+    bits: BitReader<'a>,
+    /// Output buffer: `written` bytes are output, the rest is scratch space
+    /// (zeroed or overwritten by overlong match copies). Never longer than
+    /// `max_output`.
+    out: Vec<u8>,
+    written: usize,
+    max_output: usize,
+}
+
+/// Longest match.
+const MAX_MATCH: usize = 258;
+
+/// With this much output room left, one step of the fast loop (a match, or
+/// up to three literals) needs no room check.
+const FAST_LOOP_ROOM: usize = MAX_MATCH + 8;
+
+#[derive(PartialEq, Eq)]
+enum BlockEnd {
+    NotYet,
+    Done,
+}
+
+impl Inflater<'_> {
     /// Makes room for `n` more output bytes, declining past `max_output`.
     #[inline(always)]
     fn reserve(&mut self, n: usize) -> Option<()> {
@@ -263,99 +392,26 @@ impl Inflater<'_> {
     }
 
     fn stored_block(&mut self) -> Option<()> {
-        let at = self.byte_position()?;
-        let header = self.input.get(at..at + 4)?;
+        let input = self.bits.input;
+        let at = self.bits.align_to_byte()?;
+        let header = input.get(at..at + 4)?;
         let len = u16::from_le_bytes([header[0], header[1]]);
         let nlen = u16::from_le_bytes([header[2], header[3]]);
         if len != !nlen {
             return None;
         }
         let len = len as usize;
-        let data = self.input.get(at + 4..at + 4 + len)?;
+        let data = input.get(at + 4..at + 4 + len)?;
         self.reserve(len)?;
         self.out[self.written..self.written + len].copy_from_slice(data);
         self.written += len;
         // Restart the bit buffer after the copied bytes.
-        self.pos = at + 4 + len;
-        self.bit_buffer = 0;
-        self.bit_count = 0;
-        Some(())
-    }
-
-    /// Reads a dynamic block's code lengths and builds its two tables.
-    fn read_dynamic_tables(&mut self, tables: &mut DynamicTables) -> Option<()> {
-        self.refill()?;
-        let litlen_count = self.bits(5) as usize + 257;
-        let distance_count = (self.bits(10) >> 5) as usize + 1;
-        let code_length_count = (self.bits(14) >> 10) as usize + 4;
-        self.drop_bits(14);
-        if litlen_count > 286 || distance_count > 30 {
-            return None;
-        }
-
-        let mut code_length_lengths = [0u8; 19];
-        for &symbol in &CODE_LENGTH_ORDER[..code_length_count] {
-            self.refill()?;
-            code_length_lengths[symbol] = self.bits(3) as u8;
-            self.drop_bits(3);
-        }
-        tables.code_length.build(
-            &code_length_lengths,
-            &CODE_LENGTH_SYMBOLS,
-            CODE_LENGTH_ROOT_BITS,
-        )?;
-
-        // Literal/length and distance lengths form one sequence: a repeat
-        // may run from one into the other.
-        let total = litlen_count + distance_count;
-        let mut lengths = [0u8; 286 + 30];
-        let mut filled = 0;
-        while filled < total {
-            self.refill()?;
-            let entry = tables.code_length.lookup(self.bit_buffer);
-            self.drop_bits(entry & 15);
-            let symbol = entry >> 16;
-            let (value, repeat) = match symbol {
-                0..=15 => {
-                    lengths[filled] = symbol as u8;
-                    filled += 1;
-                    continue;
-                }
-                16 => {
-                    let previous = *lengths[..filled].last()?;
-                    let repeat = 3 + self.bits(2) as usize;
-                    self.drop_bits(2);
-                    (previous, repeat)
-                }
-                17 => {
-                    let repeat = 3 + self.bits(3) as usize;
-                    self.drop_bits(3);
-                    (0, repeat)
-                }
-                _ => {
-                    let repeat = 11 + self.bits(7) as usize;
-                    self.drop_bits(7);
-                    (0, repeat)
-                }
-            };
-            if filled + repeat > total {
-                return None;
-            }
-            lengths[filled..filled + repeat].fill(value);
-            filled += repeat;
-        }
-        // zlib rejects a block without an end-of-block code.
-        if lengths[256] == 0 {
-            return None;
-        }
-        tables
-            .litlen
-            .build(&lengths[..litlen_count], &LITLEN_SYMBOLS, LITLEN_ROOT_BITS)?;
-        tables.distance.build(
-            &lengths[litlen_count..total],
-            &DISTANCE_SYMBOLS,
-            DISTANCE_ROOT_BITS,
-        )?;
+        self.bits = BitReader {
+            input,
+            pos: at + 4 + len,
+            buffer: 0,
+            count: 0,
+        };
         Some(())
     }
 
@@ -367,8 +423,8 @@ impl Inflater<'_> {
             }
             // Near the end of the input or of the output buffer: one symbol
             // with every check, then try the fast loop again.
-            if self.out.len() - self.written < MAX_MATCH && self.out.len() < self.max_output {
-                self.grow(MAX_MATCH.min(self.max_output - self.written))?;
+            if self.out.len() - self.written < FAST_LOOP_ROOM && self.out.len() < self.max_output {
+                self.grow(FAST_LOOP_ROOM.min(self.max_output - self.written))?;
             }
             if self.decode_symbol(litlen, distance)? == BlockEnd::Done {
                 return Some(());
@@ -376,53 +432,53 @@ impl Inflater<'_> {
         }
     }
 
-    /// Decodes symbols while at least 8 input bytes and [`MAX_MATCH`] bytes
-    /// of output room remain, so neither needs checking per symbol. The
-    /// state lives in locals: stores to the output could otherwise alias
+    /// Decodes symbols while at least 8 input bytes and [`FAST_LOOP_ROOM`]
+    /// bytes of output room remain, so neither needs checking per symbol.
+    /// The state lives in locals: stores to the output could otherwise alias
     /// `self`'s fields, keeping them in memory.
     #[inline(always)]
     fn decode_fast(&mut self, litlen: &HuffmanTable, distance: &HuffmanTable) -> Option<BlockEnd> {
-        let input = self.input;
+        let mut bits = self.bits;
         let out = &mut self.out[..];
-        let (mut bit_buffer, mut bit_count) = (self.bit_buffer, self.bit_count);
-        let (mut pos, mut written) = (self.pos, self.written);
+        let mut written = self.written;
         let result = loop {
-            let Some(word) = input.get(pos..pos + 8) else {
-                break Some(BlockEnd::NotYet);
-            };
-            if out.len() - written < MAX_MATCH {
+            if out.len() - written < FAST_LOOP_ROOM || !bits.refill_fast() {
                 break Some(BlockEnd::NotYet);
             }
-            bit_buffer |= u64::from_le_bytes(word.try_into().unwrap()) << bit_count;
-            pos += (63 - bit_count as usize) >> 3;
-            bit_count |= REFILLED_BITS;
-
-            let entry = litlen.lookup(bit_buffer);
-            bit_buffer >>= entry & 15;
-            bit_count -= entry & 15;
+            let entry = litlen.lookup(bits.buffer);
             if entry & LITERAL != 0 {
+                // A refill leaves at least 56 bits, enough for three literal
+                // codes of at most 15 bits; stop at anything else.
+                bits.consume(entry & 15);
                 out[written] = (entry >> 16) as u8;
                 written += 1;
+                for _ in 0..2 {
+                    let entry = litlen.lookup(bits.buffer);
+                    if entry & LITERAL == 0 {
+                        break;
+                    }
+                    bits.consume(entry & 15);
+                    out[written] = (entry >> 16) as u8;
+                    written += 1;
+                }
                 continue;
             }
+            bits.consume(entry & 15);
             if entry & (END_OF_BLOCK | INVALID) != 0 {
                 break (entry & END_OF_BLOCK != 0).then_some(BlockEnd::Done);
             }
             let extra = (entry >> 4) & 15;
-            let length = (entry >> 16) as usize + (bit_buffer & ((1 << extra) - 1)) as usize;
-            bit_buffer >>= extra;
-            bit_count -= extra;
+            let length = (entry >> 16) as usize + bits.peek(extra) as usize;
+            bits.consume(extra);
 
-            let entry = distance.lookup(bit_buffer);
+            let entry = distance.lookup(bits.buffer);
             if entry & INVALID != 0 {
                 break None;
             }
-            bit_buffer >>= entry & 15;
-            bit_count -= entry & 15;
+            bits.consume(entry & 15);
             let extra = (entry >> 4) & 15;
-            let distance = (entry >> 16) as usize + (bit_buffer & ((1 << extra) - 1)) as usize;
-            bit_buffer >>= extra;
-            bit_count -= extra;
+            let distance = (entry >> 16) as usize + bits.peek(extra) as usize;
+            bits.consume(extra);
             // Nothing before the stream: zlib says "distance too far back".
             if distance > written {
                 break None;
@@ -430,16 +486,17 @@ impl Inflater<'_> {
             copy_match(out, written, distance, length);
             written += length;
         };
-        (self.bit_buffer, self.bit_count) = (bit_buffer, bit_count);
-        (self.pos, self.written) = (pos, written);
+        self.bits = bits;
+        self.written = written;
         result
     }
 
     /// Decodes one literal, match or end of block, checking input and output.
     fn decode_symbol(&mut self, litlen: &HuffmanTable, distance: &HuffmanTable) -> Option<BlockEnd> {
-        self.refill()?;
-        let entry = litlen.lookup(self.bit_buffer);
-        self.drop_bits(entry & 15);
+        let bits = &mut self.bits;
+        bits.refill()?;
+        let entry = litlen.lookup(bits.buffer);
+        bits.consume(entry & 15);
         if entry & LITERAL != 0 {
             self.reserve(1)?;
             self.out[self.written] = (entry >> 16) as u8;
@@ -450,17 +507,17 @@ impl Inflater<'_> {
             return (entry & END_OF_BLOCK != 0).then_some(BlockEnd::Done);
         }
         let extra = (entry >> 4) & 15;
-        let length = (entry >> 16) as usize + self.bits(extra) as usize;
-        self.drop_bits(extra);
+        let length = (entry >> 16) as usize + bits.peek(extra) as usize;
+        bits.consume(extra);
 
-        let entry = distance.lookup(self.bit_buffer);
+        let entry = distance.lookup(bits.buffer);
         if entry & INVALID != 0 {
             return None;
         }
-        self.drop_bits(entry & 15);
+        bits.consume(entry & 15);
         let extra = (entry >> 4) & 15;
-        let distance = (entry >> 16) as usize + self.bits(extra) as usize;
-        self.drop_bits(extra);
+        let distance = (entry >> 16) as usize + bits.peek(extra) as usize;
+        bits.consume(extra);
         if distance > self.written {
             return None;
         }
@@ -470,15 +527,6 @@ impl Inflater<'_> {
         Some(BlockEnd::NotYet)
     }
 }
-
-#[derive(PartialEq, Eq)]
-enum BlockEnd {
-    NotYet,
-    Done,
-}
-
-/// Longest match; with this much output room a symbol needs no room check.
-const MAX_MATCH: usize = 258;
 
 /// Appends `length` bytes copied from `distance` bytes back at `at`; the
 /// source may overlap the destination (a run). The caller reserved room.
