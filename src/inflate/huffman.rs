@@ -98,49 +98,61 @@ pub static CODE_LENGTH_SYMBOLS: [u32; 19] = {
     table
 };
 
-/// The symbols of a code with a non-zero length, in symbol order, and how
-/// many codes there are of each length: what [`HuffmanTable::build`] needs.
-pub struct UsedSymbols<const N: usize> {
-    pub symbols: [u16; N],
-    pub lengths: [u8; N],
-    pub len: usize,
-    pub count_by_length: [u16; MAX_CODE_LEN + 1],
+/// A code's lengths as one bit set of symbols per code length, plus the
+/// number of codes of each length: built while reading the code lengths,
+/// and walked in canonical order (by length, then symbol) without sorting.
+/// `WORDS` 64-bit words hold the symbols.
+pub struct CodeLengths<const WORDS: usize> {
+    symbols_by_length: [[u64; WORDS]; MAX_CODE_LEN + 1],
+    count_by_length: [u16; MAX_CODE_LEN + 1],
 }
 
-impl<const N: usize> UsedSymbols<N> {
+impl<const WORDS: usize> CodeLengths<WORDS> {
     pub const fn new() -> Self {
-        UsedSymbols {
-            symbols: [0; N],
-            lengths: [0; N],
-            len: 0,
+        CodeLengths {
+            symbols_by_length: [[0; WORDS]; MAX_CODE_LEN + 1],
             count_by_length: [0; MAX_CODE_LEN + 1],
         }
     }
 
     pub fn clear(&mut self) {
-        self.len = 0;
-        self.count_by_length = [0; MAX_CODE_LEN + 1];
+        *self = Self::new();
     }
 
-    /// Adds `symbol` with code length `length` (1..=15); symbols must come
-    /// in increasing order.
+    /// Gives `symbol` the code length `length` (1..=15); each symbol once.
     #[inline(always)]
-    pub fn push(&mut self, symbol: u16, length: u8) {
-        self.symbols[self.len] = symbol;
-        self.lengths[self.len] = length;
-        self.len += 1;
+    pub fn push(&mut self, symbol: usize, length: u8) {
+        self.symbols_by_length[length as usize][symbol / 64] |= 1 << (symbol % 64);
         self.count_by_length[length as usize] += 1;
+    }
+
+    pub fn contains(&self, symbol: usize) -> bool {
+        self.symbols_by_length[1..]
+            .iter()
+            .any(|words| words[symbol / 64] & (1 << (symbol % 64)) != 0)
     }
 
     /// From a code length per symbol (0 = unused).
     pub fn from_lengths(lengths: &[u8]) -> Self {
-        let mut used = Self::new();
+        let mut code = Self::new();
         for (symbol, &length) in lengths.iter().enumerate() {
             if length != 0 {
-                used.push(symbol as u16, length);
+                code.push(symbol, length);
             }
         }
-        used
+        code
+    }
+
+    /// Calls `each` with the symbols of code length `length`, in order.
+    #[inline(always)]
+    fn for_each_symbol(&self, length: usize, mut each: impl FnMut(usize)) {
+        for (i, &word) in self.symbols_by_length[length].iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                each(i * 64 + word.trailing_zeros() as usize);
+                word &= word - 1;
+            }
+        }
     }
 }
 
@@ -148,9 +160,11 @@ pub struct HuffmanTable {
     entries: [u32; 1 << MAX_ROOT_BITS],
     mask: u64,
     /// For codes longer than the root bits: how many codes of each length,
-    /// and the symbols in canonical order (by length, then symbol).
+    /// how many are short enough for the table, and the long codes' symbols
+    /// in canonical order.
     count_by_length: [u16; MAX_CODE_LEN + 1],
-    sorted_symbols: [u16; MAX_SYMBOLS],
+    short_codes: u32,
+    long_symbols: [u16; MAX_SYMBOLS],
     symbols: &'static [u32],
 }
 
@@ -160,24 +174,24 @@ impl HuffmanTable {
             entries: [0; 1 << MAX_ROOT_BITS],
             mask: 0,
             count_by_length: [0; MAX_CODE_LEN + 1],
-            sorted_symbols: [0; MAX_SYMBOLS],
+            short_codes: 0,
+            long_symbols: [0; MAX_SYMBOLS],
             symbols: &[],
         }
     }
 
-    /// Builds the table for the code whose used symbols (in symbol order)
-    /// and their lengths are `used`, with at most `max_root_bits` index bits.
+    /// Builds the table for `code`, with at most `max_root_bits` index bits.
     /// `symbols` gives each symbol's entry. Returns None unless the lengths
     /// form a complete prefix code: zlib accepts a few incomplete codes (and
     /// an empty distance code), which are left to it.
-    pub fn build<const N: usize>(
+    pub fn build<const WORDS: usize>(
         &mut self,
-        used: &UsedSymbols<N>,
+        code: &CodeLengths<WORDS>,
         symbols: &'static [u32],
         max_root_bits: u32,
     ) -> Option<()> {
         debug_assert!(max_root_bits <= MAX_ROOT_BITS);
-        let count = &used.count_by_length;
+        let count = &code.count_by_length;
 
         // Kraft sum: exactly full, never over.
         let mut unused_codes: i32 = 1;
@@ -195,39 +209,39 @@ impl HuffmanTable {
             return None;
         }
 
-        // Counting sort of the used symbols by code length.
-        let mut next_slot = [0u16; MAX_CODE_LEN + 2];
-        for len in 1..=MAX_CODE_LEN {
-            next_slot[len + 1] = next_slot[len] + count[len];
-        }
-        let used_symbols = &used.symbols[..used.len];
-        for (&symbol, &len) in used_symbols.iter().zip(&used.lengths[..used.len]) {
-            let slot = &mut next_slot[len as usize];
-            self.sorted_symbols[*slot as usize] = symbol;
-            *slot += 1;
-        }
-        // next_slot[len] is now where length len + 1 starts, i.e. the end of len.
-
         let root_bits = (max_len as u32).min(max_root_bits);
         // Grow the table one bit at a time: at width `len` it holds every code
         // of at most `len` bits; doubling it makes the new bit a don't-care for
         // those, then the codes of exactly `len + 1` bits each take one slot.
         // Slots no code fits are prefixes of longer codes.
         self.entries[0] = LONG_CODE;
-        let mut code: u32 = 0;
-        let mut first_symbol = 0usize;
+        let mut next_code: u32 = 0;
         for len in 1..=root_bits as usize {
             let half = 1usize << (len - 1);
             let (low, high) = self.entries.split_at_mut(half);
             high[..half].copy_from_slice(low);
-            let end = next_slot[len] as usize;
-            for &symbol in &self.sorted_symbols[first_symbol..end] {
-                let slot = code.reverse_bits() >> (32 - len);
-                self.entries[slot as usize] = symbols[symbol as usize] | len as u32;
-                code += 1;
+            if count[len] != 0 {
+                let entries = &mut self.entries;
+                code.for_each_symbol(len, |symbol| {
+                    let slot = next_code.reverse_bits() >> (32 - len);
+                    entries[slot as usize] = symbols[symbol] | len as u32;
+                    next_code += 1;
+                });
             }
-            first_symbol = end;
-            code <<= 1;
+            next_code <<= 1;
+        }
+        self.short_codes = 0;
+        let mut long_codes = 0;
+        for len in 1..=max_len {
+            if len <= root_bits as usize {
+                self.short_codes += u32::from(count[len]);
+            } else {
+                let long_symbols = &mut self.long_symbols;
+                code.for_each_symbol(len, |symbol| {
+                    long_symbols[long_codes] = symbol as u16;
+                    long_codes += 1;
+                });
+            }
         }
         self.mask = (1u64 << root_bits) - 1;
         self.count_by_length = *count;
@@ -251,15 +265,19 @@ impl HuffmanTable {
     #[cold]
     #[inline(never)]
     fn decode_long(&self, bits: u64) -> u32 {
-        // `first` is the first code of length `len`, `index` its position in
-        // `sorted_symbols`; codes are read most significant bit first.
+        // `first` is the first code of length `len`, `index` its rank among
+        // all codes; codes are read most significant bit first. Only codes
+        // past the root bits can match here (shorter ones are in the table).
         let (mut code, mut first, mut index) = (0u32, 0u32, 0u32);
         for len in 1..=MAX_CODE_LEN {
             code |= ((bits >> (len - 1)) & 1) as u32;
             let count = self.count_by_length[len] as u32;
             if code.wrapping_sub(first) < count {
-                let symbol = self.sorted_symbols[(index + code - first) as usize];
-                return self.symbols[symbol as usize] | len as u32;
+                let rank = (index + code - first).wrapping_sub(self.short_codes);
+                return match self.long_symbols.get(rank as usize) {
+                    Some(&symbol) => self.symbols[symbol as usize] | len as u32,
+                    None => INVALID,
+                };
             }
             index += count;
             first = (first + count) << 1;
@@ -276,4 +294,81 @@ pub fn fixed_litlen_lengths() -> [u8; 288] {
     lengths[144..256].fill(9);
     lengths[256..280].fill(7);
     lengths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Canonical codes (RFC 1951 3.2.2) for `lengths`.
+    fn canonical_codes(lengths: &[u8]) -> Vec<u32> {
+        let mut count = [0u32; MAX_CODE_LEN + 1];
+        for &len in lengths {
+            count[len as usize] += 1;
+        }
+        count[0] = 0;
+        let mut next = [0u32; MAX_CODE_LEN + 1];
+        for len in 1..=MAX_CODE_LEN {
+            next[len] = (next[len - 1] + count[len - 1]) << 1;
+        }
+        lengths
+            .iter()
+            .map(|&len| {
+                let code = next[len as usize];
+                next[len as usize] += 1;
+                code
+            })
+            .collect()
+    }
+
+    fn check_every_code(lengths: &[u8], symbols: &'static [u32]) {
+        let codes = canonical_codes(lengths);
+        for root in 1..=MAX_ROOT_BITS {
+            let mut table = Box::new(HuffmanTable::new());
+            table
+                .build(&CodeLengths::<5>::from_lengths(lengths), symbols, root)
+                .expect("complete code");
+            for (symbol, (&len, &code)) in lengths.iter().zip(&codes).enumerate() {
+                if len == 0 {
+                    continue;
+                }
+                // The code's bits first (most significant first), then junk.
+                let bits = u64::from(code.reverse_bits() >> (32 - len)) | (0x5a5a_5a5a << len);
+                let entry = table.lookup(bits);
+                assert_eq!(entry, symbols[symbol] | u32::from(len), "symbol {symbol} root {root}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_code_decodes_with_any_root_size() {
+        // Lengths 1, 2, ..., 15, 15: complete, and past every root size.
+        let mut lengths = [0u8; 288];
+        let order = [200usize, 3, 257, 99, 285, 0, 256, 17, 150, 270, 42, 255, 260, 1, 128, 64];
+        for (i, &symbol) in order.iter().enumerate() {
+            lengths[symbol] = (i + 1).min(15) as u8;
+        }
+        check_every_code(&lengths[..286], &LITLEN_SYMBOLS);
+        check_every_code(&fixed_litlen_lengths(), &LITLEN_SYMBOLS);
+        // Equal lengths spanning the 64-bit words of the symbol sets:
+        // 226 codes of 8 bits and 60 of 9 bits.
+        let mut lengths = [8u8; 286];
+        for range in [60..70, 120..140, 250..280] {
+            lengths[range].fill(9);
+        }
+        check_every_code(&lengths, &LITLEN_SYMBOLS);
+    }
+
+    #[test]
+    fn rejects_incomplete_and_oversubscribed_codes() {
+        let mut table = Box::new(HuffmanTable::new());
+        for lengths in [&[1u8][..], &[0, 0], &[1, 2], &[1, 1, 1], &[2, 2, 2, 1], &[15]] {
+            assert!(table
+                .build(&CodeLengths::<1>::from_lengths(lengths), &DISTANCE_SYMBOLS, 8)
+                .is_none());
+        }
+        assert!(table
+            .build(&CodeLengths::<1>::from_lengths(&[1, 1]), &DISTANCE_SYMBOLS, 8)
+            .is_some());
+    }
 }

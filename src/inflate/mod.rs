@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use huffman::{
-    HuffmanTable, UsedSymbols, CODE_LENGTH_SYMBOLS, DISTANCE_SYMBOLS, END_OF_BLOCK, INVALID,
+    CodeLengths, HuffmanTable, CODE_LENGTH_SYMBOLS, DISTANCE_SYMBOLS, END_OF_BLOCK, INVALID,
     LITERAL, LITLEN_SYMBOLS,
 };
 
@@ -60,8 +60,8 @@ struct DynamicTables {
     litlen: HuffmanTable,
     distance: HuffmanTable,
     code_length: HuffmanTable,
-    litlen_used: UsedSymbols<286>,
-    distance_used: UsedSymbols<30>,
+    litlen_lengths: CodeLengths<5>,
+    distance_lengths: CodeLengths<1>,
 }
 
 impl DynamicTables {
@@ -70,8 +70,8 @@ impl DynamicTables {
             litlen: HuffmanTable::new(),
             distance: HuffmanTable::new(),
             code_length: HuffmanTable::new(),
-            litlen_used: UsedSymbols::new(),
-            distance_used: UsedSymbols::new(),
+            litlen_lengths: CodeLengths::new(),
+            distance_lengths: CodeLengths::new(),
         }
     }
 }
@@ -89,12 +89,12 @@ fn fixed_tables() -> &'static FixedTables {
             distance: HuffmanTable::new(),
         });
         // Fixed codes are complete (symbols 286, 287, 30, 31 decode to INVALID).
-        let litlen = UsedSymbols::<288>::from_lengths(&huffman::fixed_litlen_lengths());
+        let litlen = CodeLengths::<5>::from_lengths(&huffman::fixed_litlen_lengths());
         tables
             .litlen
             .build(&litlen, &LITLEN_SYMBOLS, 9)
             .expect("fixed literal/length code is complete");
-        let distance = UsedSymbols::<32>::from_lengths(&[5; 32]);
+        let distance = CodeLengths::<1>::from_lengths(&[5; 32]);
         tables
             .distance
             .build(&distance, &DISTANCE_SYMBOLS, 5)
@@ -276,14 +276,16 @@ impl BitReader<'_> {
             bits.consume(3);
         }
         let code_length = &mut tables.code_length;
-        let used = UsedSymbols::<19>::from_lengths(&code_length_lengths);
+        let used = CodeLengths::<1>::from_lengths(&code_length_lengths);
         code_length.build(&used, &CODE_LENGTH_SYMBOLS, CODE_LENGTH_ROOT_BITS)?;
 
         // Literal/length and distance lengths form one sequence: a repeat
-        // may run from one into the other. Only the used symbols are kept.
-        let (litlen_used, distance_used) = (&mut tables.litlen_used, &mut tables.distance_used);
-        litlen_used.clear();
-        distance_used.clear();
+        // may run from one into the other. Each goes to its code's
+        // per-length symbol sets.
+        let (litlen_lengths, distance_lengths) =
+            (&mut tables.litlen_lengths, &mut tables.distance_lengths);
+        litlen_lengths.clear();
+        distance_lengths.clear();
         let total = litlen_count + distance_count;
         let mut index = 0;
         let mut previous = 0;
@@ -321,9 +323,9 @@ impl BitReader<'_> {
             if length != 0 {
                 for i in index..index + repeat {
                     if i < litlen_count {
-                        litlen_used.push(i as u16, length);
+                        litlen_lengths.push(i, length);
                     } else {
-                        distance_used.push((i - litlen_count) as u16, length);
+                        distance_lengths.push(i - litlen_count, length);
                     }
                 }
             }
@@ -332,13 +334,15 @@ impl BitReader<'_> {
         }
         *self = bits;
         // zlib rejects a block without an end-of-block code.
-        litlen_used.symbols[..litlen_used.len].binary_search(&256).ok()?;
+        if !litlen_lengths.contains(256) {
+            return None;
+        }
         tables
             .litlen
-            .build(litlen_used, &LITLEN_SYMBOLS, LITLEN_ROOT_BITS)?;
+            .build(litlen_lengths, &LITLEN_SYMBOLS, LITLEN_ROOT_BITS)?;
         tables
             .distance
-            .build(distance_used, &DISTANCE_SYMBOLS, DISTANCE_ROOT_BITS)?;
+            .build(distance_lengths, &DISTANCE_SYMBOLS, DISTANCE_ROOT_BITS)?;
         Some(())
     }
 }
