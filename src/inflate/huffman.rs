@@ -7,8 +7,9 @@
 //! | bits   | meaning                                                  |
 //! |--------|----------------------------------------------------------|
 //! | 0..4   | code length: bits to drop for the code itself            |
-//! | 4..8   | extra bits that follow the code (lengths, distances)     |
-//! | 8..12  | kind flags, see the constants below                      |
+//! | 4..8   | zero, so the entry itself is a shift count for the code  |
+//! | 8..12  | extra bits that follow the code (lengths, distances)     |
+//! | 12..16 | kind flags, see the constants below                      |
 //! | 16..32 | literal byte, length base, distance base or symbol       |
 //!
 //! Codes longer than `root_bits` get a [`LONG_CODE`] entry in each slot their
@@ -17,13 +18,13 @@
 //! construction rare, so this costs less than building second-level tables.
 
 /// Entry for a literal byte (value in the high half).
-pub const LITERAL: u32 = 1 << 8;
+pub const LITERAL: u32 = 1 << 12;
 /// Entry for the end-of-block symbol 256.
-pub const END_OF_BLOCK: u32 = 1 << 9;
+pub const END_OF_BLOCK: u32 = 1 << 13;
 /// A code longer than the root bits starts here: decode it the slow way.
-pub const LONG_CODE: u32 = 1 << 10;
+pub const LONG_CODE: u32 = 1 << 14;
 /// A symbol the format reserves (literal/length 286, 287; distance 30, 31).
-pub const INVALID: u32 = 1 << 11;
+pub const INVALID: u32 = 1 << 15;
 
 /// Largest number of index bits a table may use: 1024 entries of 4 bytes.
 pub const MAX_ROOT_BITS: u32 = 10;
@@ -31,7 +32,25 @@ pub const MAX_CODE_LEN: usize = 15;
 const MAX_SYMBOLS: usize = 288;
 
 const fn packed(value: u32, extra_bits: u32, flags: u32) -> u32 {
-    (value << 16) | (extra_bits << 4) | flags
+    (value << 16) | (extra_bits << 8) | flags
+}
+
+/// Bits of the code itself.
+#[inline(always)]
+pub fn code_bits(entry: u32) -> u32 {
+    entry & 15
+}
+
+/// Bits that follow the code: the length or distance offset from the base.
+#[inline(always)]
+pub fn extra_bits(entry: u32) -> u32 {
+    (entry >> 8) & 15
+}
+
+/// Literal byte, length or distance base, or code-length symbol.
+#[inline(always)]
+pub fn value(entry: u32) -> u32 {
+    entry >> 16
 }
 
 /// Length symbols 257..=285: base length and extra bits (RFC 1951 3.2.5).

@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use huffman::{
+    code_bits, extra_bits, value,
     CodeLengths, HuffmanTable, CODE_LENGTH_SYMBOLS, DISTANCE_SYMBOLS, END_OF_BLOCK, INVALID,
     LITERAL, LITLEN_SYMBOLS,
 };
@@ -198,10 +199,10 @@ impl BitReader<'_> {
     /// remain; returns false otherwise.
     #[inline(always)]
     fn refill_fast(&mut self) -> bool {
-        match self.input.get(self.pos..self.pos + 8) {
+        match self.input.get(self.pos..).and_then(|rest| rest.first_chunk::<8>()) {
             Some(word) => {
                 // Load 8 bytes, keep the whole bytes that fit (7 when empty).
-                let word = u64::from_le_bytes(word.try_into().unwrap());
+                let word = u64::from_le_bytes(*word);
                 self.buffer |= word << self.count;
                 self.pos += (63 - self.count as usize) >> 3;
                 self.count |= REFILLED_BITS;
@@ -245,6 +246,15 @@ impl BitReader<'_> {
     fn consume(&mut self, n: u32) {
         self.buffer >>= n;
         self.count -= n;
+    }
+
+    /// Drops a table entry's code bits. The entry's bits 4..6 are zero, so
+    /// the shift can take the entry as is (x86 masks shift counts to 6 bits),
+    /// keeping a masking step off the decode loop's critical path.
+    #[inline(always)]
+    fn consume_entry(&mut self, entry: u32) {
+        self.buffer = self.buffer.wrapping_shr(entry);
+        self.count -= code_bits(entry);
     }
 
     /// Drops the bits up to the next byte boundary and returns the offset of
@@ -295,8 +305,8 @@ impl BitReader<'_> {
                 bits.refill()?;
             }
             let entry = code_length.lookup(bits.buffer);
-            bits.consume(entry & 15);
-            let (length, repeat) = match entry >> 16 {
+            bits.consume(code_bits(entry));
+            let (length, repeat) = match value(entry) {
                 symbol @ 0..=15 => (symbol as u8, 1),
                 16 => {
                     if index == 0 {
@@ -445,43 +455,48 @@ impl Inflater<'_> {
         let mut bits = self.bits;
         let out = &mut self.out[..];
         let mut written = self.written;
+        if !bits.refill_fast() {
+            return Some(BlockEnd::NotYet);
+        }
+        // The next symbol's entry is looked up as soon as its bits are in
+        // the buffer, before the refill that follows: the table load then
+        // overlaps the input load instead of waiting for it. A refill only
+        // adds bits above the buffered ones, so the entry stays valid.
+        let mut entry = litlen.lookup(bits.buffer);
         let result = loop {
             if out.len() - written < FAST_LOOP_ROOM || !bits.refill_fast() {
                 break Some(BlockEnd::NotYet);
             }
-            let entry = litlen.lookup(bits.buffer);
             if entry & LITERAL != 0 {
-                // A refill leaves at least 56 bits, enough for three literal
-                // codes of at most 15 bits; stop at anything else.
-                bits.consume(entry & 15);
-                out[written] = (entry >> 16) as u8;
+                // 56 buffered bits cover two literal codes of at most 15
+                // bits and still hold the next code.
+                bits.consume_entry(entry);
+                out[written] = value(entry) as u8;
                 written += 1;
-                for _ in 0..2 {
-                    let entry = litlen.lookup(bits.buffer);
-                    if entry & LITERAL == 0 {
-                        break;
-                    }
-                    bits.consume(entry & 15);
-                    out[written] = (entry >> 16) as u8;
+                entry = litlen.lookup(bits.buffer);
+                if entry & LITERAL != 0 {
+                    bits.consume_entry(entry);
+                    out[written] = value(entry) as u8;
                     written += 1;
+                    entry = litlen.lookup(bits.buffer);
                 }
                 continue;
             }
-            bits.consume(entry & 15);
+            bits.consume_entry(entry);
             if entry & (END_OF_BLOCK | INVALID) != 0 {
                 break (entry & END_OF_BLOCK != 0).then_some(BlockEnd::Done);
             }
-            let extra = (entry >> 4) & 15;
-            let length = (entry >> 16) as usize + bits.peek(extra) as usize;
+            let extra = extra_bits(entry);
+            let length = value(entry) as usize + bits.peek(extra) as usize;
             bits.consume(extra);
 
-            let entry = distance.lookup(bits.buffer);
-            if entry & INVALID != 0 {
+            let entry_distance = distance.lookup(bits.buffer);
+            if entry_distance & INVALID != 0 {
                 break None;
             }
-            bits.consume(entry & 15);
-            let extra = (entry >> 4) & 15;
-            let distance = (entry >> 16) as usize + bits.peek(extra) as usize;
+            bits.consume_entry(entry_distance);
+            let extra = extra_bits(entry_distance);
+            let distance = value(entry_distance) as usize + bits.peek(extra) as usize;
             bits.consume(extra);
             // Nothing before the stream: zlib says "distance too far back".
             if distance > written {
@@ -489,6 +504,11 @@ impl Inflater<'_> {
             }
             copy_match(out, written, distance, length);
             written += length;
+            // A match may leave only 8 bits: refill before the next lookup.
+            if !bits.refill_fast() {
+                break Some(BlockEnd::NotYet);
+            }
+            entry = litlen.lookup(bits.buffer);
         };
         self.bits = bits;
         self.written = written;
@@ -500,27 +520,27 @@ impl Inflater<'_> {
         let bits = &mut self.bits;
         bits.refill()?;
         let entry = litlen.lookup(bits.buffer);
-        bits.consume(entry & 15);
+        bits.consume(code_bits(entry));
         if entry & LITERAL != 0 {
             self.reserve(1)?;
-            self.out[self.written] = (entry >> 16) as u8;
+            self.out[self.written] = value(entry) as u8;
             self.written += 1;
             return Some(BlockEnd::NotYet);
         }
         if entry & (END_OF_BLOCK | INVALID) != 0 {
             return (entry & END_OF_BLOCK != 0).then_some(BlockEnd::Done);
         }
-        let extra = (entry >> 4) & 15;
-        let length = (entry >> 16) as usize + bits.peek(extra) as usize;
+        let extra = extra_bits(entry);
+        let length = value(entry) as usize + bits.peek(extra) as usize;
         bits.consume(extra);
 
         let entry = distance.lookup(bits.buffer);
         if entry & INVALID != 0 {
             return None;
         }
-        bits.consume(entry & 15);
-        let extra = (entry >> 4) & 15;
-        let distance = (entry >> 16) as usize + bits.peek(extra) as usize;
+        bits.consume(code_bits(entry));
+        let extra = extra_bits(entry);
+        let distance = value(entry) as usize + bits.peek(extra) as usize;
         bits.consume(extra);
         if distance > self.written {
             return None;
@@ -541,11 +561,13 @@ fn copy_match(out: &mut [u8], at: usize, distance: usize, length: usize) {
         // Whole 8-byte words: each source word ends at or before its
         // destination starts, so it is already final. The last word may run
         // past `length` into scratch space, which later output overwrites.
-        let mut copied = 0;
-        while copied < length {
-            let word: [u8; 8] = out[from + copied..from + copied + 8].try_into().unwrap();
-            out[at + copied..at + copied + 8].copy_from_slice(&word);
-            copied += 8;
+        let end = at + length;
+        let (mut src, mut dst) = (from, at);
+        while dst < end {
+            let word: [u8; 8] = out[src..src + 8].try_into().unwrap();
+            out[dst..dst + 8].copy_from_slice(&word);
+            src += 8;
+            dst += 8;
         }
     } else if distance == 1 {
         let byte = out[from];
