@@ -106,12 +106,19 @@ pub static DISTANCE_SYMBOLS: [u32; 32] = {
     table
 };
 
-/// Code-length alphabet (0..=18): the symbol itself.
+/// Code-length alphabet (0..=18): the symbol in bits 16..24, and how many
+/// lengths it stands for: bits 24..32 plus the extra bits (RFC 1951 3.2.7).
 pub static CODE_LENGTH_SYMBOLS: [u32; 19] = {
     let mut table = [0u32; 19];
     let mut symbol = 0;
     while symbol < 19 {
-        table[symbol] = packed(symbol as u32, 0, 0);
+        let (repeat, extra_bits) = match symbol {
+            16 => (3, 2),
+            17 => (3, 3),
+            18 => (11, 7),
+            _ => (1, 0),
+        };
+        table[symbol] = packed(repeat << 8 | symbol as u32, extra_bits, 0);
         symbol += 1;
     }
     table
@@ -138,7 +145,8 @@ impl<const WORDS: usize> CodeLengths<WORDS> {
         *self = Self::new();
     }
 
-    /// Gives `symbol` the code length `length` (1..=15); each symbol once.
+    /// Gives `symbol` the code length `length` (0..=15); each symbol once.
+    /// Length 0 is recorded too (and ignored), which spares a branch.
     #[inline(always)]
     pub fn push(&mut self, symbol: usize, length: u8) {
         self.symbols_by_length[length as usize][symbol / 64] |= 1 << (symbol % 64);
@@ -233,12 +241,17 @@ impl HuffmanTable {
         // of at most `len` bits; doubling it makes the new bit a don't-care for
         // those, then the codes of exactly `len + 1` bits each take one slot.
         // Slots no code fits are prefixes of longer codes.
-        self.entries[0] = LONG_CODE;
+        // No code is shorter than min_len: start at that width.
+        let min_len = (1..=max_len).find(|&len| count[len] != 0).unwrap_or(max_len);
+        let start = min_len.min(root_bits as usize);
+        self.entries[..1 << start].fill(LONG_CODE);
         let mut next_code: u32 = 0;
-        for len in 1..=root_bits as usize {
-            let half = 1usize << (len - 1);
-            let (low, high) = self.entries.split_at_mut(half);
-            high[..half].copy_from_slice(low);
+        for len in start..=root_bits as usize {
+            if len > start {
+                let half = 1usize << (len - 1);
+                let (low, high) = self.entries.split_at_mut(half);
+                high[..half].copy_from_slice(low);
+            }
             if count[len] != 0 {
                 let entries = &mut self.entries;
                 code.for_each_symbol(len, |symbol| {

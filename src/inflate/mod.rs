@@ -305,32 +305,30 @@ impl BitReader<'_> {
                 bits.refill()?;
             }
             let entry = code_length.lookup(bits.buffer);
-            bits.consume(code_bits(entry));
-            let (length, repeat) = match value(entry) {
-                symbol @ 0..=15 => (symbol as u8, 1),
-                16 => {
-                    if index == 0 {
-                        return None;
-                    }
-                    let repeat = 3 + bits.peek(2) as usize;
-                    bits.consume(2);
-                    (previous, repeat)
-                }
-                17 => {
-                    let repeat = 3 + bits.peek(3) as usize;
-                    bits.consume(3);
-                    (0, repeat)
-                }
-                _ => {
-                    let repeat = 11 + bits.peek(7) as usize;
-                    bits.consume(7);
-                    (0, repeat)
-                }
+            bits.consume_entry(entry);
+            let symbol = value(entry) & 0xff;
+            let extra = extra_bits(entry);
+            let repeat = (value(entry) >> 8) as usize + bits.peek(extra) as usize;
+            bits.consume(extra);
+            // 0..=15: a length; 16: repeat the previous one; 17, 18: zeros.
+            let length = match symbol {
+                0..=15 => symbol as u8,
+                16 => previous,
+                _ => 0,
             };
+            if symbol == 16 && index == 0 {
+                return None;
+            }
             if index + repeat > total {
                 return None;
             }
-            if length != 0 {
+            if repeat == 1 {
+                if index < litlen_count {
+                    litlen_lengths.push(index, length);
+                } else {
+                    distance_lengths.push(index - litlen_count, length);
+                }
+            } else if length != 0 {
                 for i in index..index + repeat {
                     if i < litlen_count {
                         litlen_lengths.push(i, length);
