@@ -271,7 +271,11 @@ pub fn inflate(data: &[u8]) -> () {
     // The pure-Rust fast path answers only what libz answers the same way.
     if let Some(fast) = inflate_zlib(rest, cap) {
         assert!(fast.len() <= cap, "fast path decoded past the cap");
-        assert_eq!(decompress_with_zlib(rest, cap).as_ref(), Ok(&fast), "fast path accepted what libz does not");
+        assert_eq!(
+            decompress_with_zlib(rest, cap).as_ref(),
+            Ok(&fast),
+            "fast path accepted what libz does not"
+        );
     }
 
     // Byte-identity of the Rust deflate with libz (CPython's zlib.compress),

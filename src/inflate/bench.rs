@@ -48,7 +48,10 @@ fn per_call_ns(batches: usize, calls: usize, mut f: impl FnMut()) -> (f64, f64) 
 #[ignore]
 fn timings() {
     println!("per call, ns: median (10th percentile) over 2000 batches of 20 calls");
-    println!("{:>7} {:>6} {:>16} {:>16} {:>7}", "sample", "in", "rust", "libz", "ratio");
+    println!(
+        "{:>7} {:>6} {:>16} {:>16} {:>7}",
+        "sample", "in", "rust", "libz", "ratio"
+    );
     for name in ["small", "medium", "large"] {
         let (stream, json) = sample_stream(name);
         assert_eq!(inflate_zlib(&stream, 1 << 20).as_deref(), Some(&json[..]));

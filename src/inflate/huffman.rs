@@ -55,8 +55,8 @@ pub fn value(entry: u32) -> u32 {
 
 /// Length symbols 257..=285: base length and extra bits (RFC 1951 3.2.5).
 const LENGTH_BASE: [u16; 29] = [
-    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
-    131, 163, 195, 227, 258,
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
+    163, 195, 227, 258,
 ];
 const LENGTH_EXTRA: [u8; 29] = [
     0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
@@ -242,17 +242,24 @@ impl HuffmanTable {
         // those, then the codes of exactly `len + 1` bits each take one slot.
         // Slots no code fits are prefixes of longer codes.
         // No code is shorter than min_len: start at that width.
-        let min_len = (1..=max_len).find(|&len| count[len] != 0).unwrap_or(max_len);
+        let min_len = (1..=max_len)
+            .find(|&len| count[len] != 0)
+            .unwrap_or(max_len);
         let start = min_len.min(root_bits as usize);
         self.entries[..1 << start].fill(LONG_CODE);
         let mut next_code: u32 = 0;
-        for len in start..=root_bits as usize {
+        for (len, &n) in count
+            .iter()
+            .enumerate()
+            .take(root_bits as usize + 1)
+            .skip(start)
+        {
             if len > start {
                 let half = 1usize << (len - 1);
                 let (low, high) = self.entries.split_at_mut(half);
                 high[..half].copy_from_slice(low);
             }
-            if count[len] != 0 {
+            if n != 0 {
                 let entries = &mut self.entries;
                 code.for_each_symbol(len, |symbol| {
                     let slot = next_code.reverse_bits() >> (32 - len);
@@ -264,9 +271,9 @@ impl HuffmanTable {
         }
         self.short_codes = 0;
         let mut long_codes = 0;
-        for len in 1..=max_len {
+        for (len, &n) in count.iter().enumerate().take(max_len + 1).skip(1) {
             if len <= root_bits as usize {
-                self.short_codes += u32::from(count[len]);
+                self.short_codes += u32::from(n);
             } else {
                 let long_symbols = &mut self.long_symbols;
                 code.for_each_symbol(len, |symbol| {
@@ -367,7 +374,11 @@ mod tests {
                 // The code's bits first (most significant first), then junk.
                 let bits = u64::from(code.reverse_bits() >> (32 - len)) | (0x5a5a_5a5a << len);
                 let entry = table.lookup(bits);
-                assert_eq!(entry, symbols[symbol] | u32::from(len), "symbol {symbol} root {root}");
+                assert_eq!(
+                    entry,
+                    symbols[symbol] | u32::from(len),
+                    "symbol {symbol} root {root}"
+                );
             }
         }
     }
@@ -376,7 +387,9 @@ mod tests {
     fn every_code_decodes_with_any_root_size() {
         // Lengths 1, 2, ..., 15, 15: complete, and past every root size.
         let mut lengths = [0u8; 288];
-        let order = [200usize, 3, 257, 99, 285, 0, 256, 17, 150, 270, 42, 255, 260, 1, 128, 64];
+        let order = [
+            200usize, 3, 257, 99, 285, 0, 256, 17, 150, 270, 42, 255, 260, 1, 128, 64,
+        ];
         for (i, &symbol) in order.iter().enumerate() {
             lengths[symbol] = (i + 1).min(15) as u8;
         }
@@ -394,13 +407,28 @@ mod tests {
     #[test]
     fn rejects_incomplete_and_oversubscribed_codes() {
         let mut table = Box::new(HuffmanTable::new());
-        for lengths in [&[1u8][..], &[0, 0], &[1, 2], &[1, 1, 1], &[2, 2, 2, 1], &[15]] {
+        for lengths in [
+            &[1u8][..],
+            &[0, 0],
+            &[1, 2],
+            &[1, 1, 1],
+            &[2, 2, 2, 1],
+            &[15],
+        ] {
             assert!(table
-                .build(&CodeLengths::<1>::from_lengths(lengths), &DISTANCE_SYMBOLS, 8)
+                .build(
+                    &CodeLengths::<1>::from_lengths(lengths),
+                    &DISTANCE_SYMBOLS,
+                    8
+                )
                 .is_none());
         }
         assert!(table
-            .build(&CodeLengths::<1>::from_lengths(&[1, 1]), &DISTANCE_SYMBOLS, 8)
+            .build(
+                &CodeLengths::<1>::from_lengths(&[1, 1]),
+                &DISTANCE_SYMBOLS,
+                8
+            )
             .is_some());
     }
 }

@@ -17,9 +17,8 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use huffman::{
-    code_bits, extra_bits, value,
-    CodeLengths, HuffmanTable, CODE_LENGTH_SYMBOLS, DISTANCE_SYMBOLS, END_OF_BLOCK, INVALID,
-    LITERAL, LITLEN_SYMBOLS,
+    code_bits, extra_bits, value, CodeLengths, HuffmanTable, CODE_LENGTH_SYMBOLS, DISTANCE_SYMBOLS,
+    END_OF_BLOCK, INVALID, LITERAL, LITLEN_SYMBOLS,
 };
 
 use crate::deflate::adler32;
@@ -199,7 +198,11 @@ impl BitReader<'_> {
     /// remain; returns false otherwise.
     #[inline(always)]
     fn refill_fast(&mut self) -> bool {
-        match self.input.get(self.pos..).and_then(|rest| rest.first_chunk::<8>()) {
+        match self
+            .input
+            .get(self.pos..)
+            .and_then(|rest| rest.first_chunk::<8>())
+        {
             Some(word) => {
                 // Load 8 bytes, keep the whole bytes that fit (7 when empty).
                 let word = u64::from_le_bytes(*word);
@@ -514,7 +517,11 @@ impl Inflater<'_> {
     }
 
     /// Decodes one literal, match or end of block, checking input and output.
-    fn decode_symbol(&mut self, litlen: &HuffmanTable, distance: &HuffmanTable) -> Option<BlockEnd> {
+    fn decode_symbol(
+        &mut self,
+        litlen: &HuffmanTable,
+        distance: &HuffmanTable,
+    ) -> Option<BlockEnd> {
         let bits = &mut self.bits;
         bits.refill()?;
         let entry = litlen.lookup(bits.buffer);

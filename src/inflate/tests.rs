@@ -607,14 +607,13 @@ fn dynamic_block(distance_lengths: &[u32], use_match: bool) -> (Vec<u8>, Vec<u8>
     w.field(2, 2); // dynamic
     w.field(258 - 257, 5); // HLIT: symbols 0..=257
     w.field(distance_lengths.len() as u32 - 1, 5);
-    w.field(18 - 4, 4); // HCLEN: up to code-length symbol 1 in the order
-                        // Code-length code: 18 -> "0", 0 -> "100", 1 -> "101", 2 -> "110", 3 -> "111"
-                        // i.e. lengths 18:1, 0:3, 1:3, 2:3, 3:3 (complete: 1/2 + 4/8).
+    // HCLEN: up to code-length symbol 1 in the order.
+    w.field(18 - 4, 4);
+    // Code-length code: 18 -> "0", 0 -> "100", 1 -> "101", 2 -> "110",
+    // 3 -> "111", i.e. lengths 18:1, 0..=3:3 (complete: 1/2 + 4/8).
     let mut cl_lengths = [0u32; 19];
     cl_lengths[18] = 1;
-    for symbol in 0..4 {
-        cl_lengths[symbol] = 3;
-    }
+    cl_lengths[..4].fill(3);
     for &symbol in &CODE_LENGTH_ORDER[..18] {
         w.field(cl_lengths[symbol], 3);
     }
