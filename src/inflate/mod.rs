@@ -140,7 +140,7 @@ fn decode_stream(
     };
     // Cookies deflate 1.3-4x; start at 4x and double when that is not enough.
     let initial = input.len().saturating_mul(4).max(256).min(max_output);
-    inflater.out.resize(initial, 0);
+    inflater.out = vec![0; initial];
 
     loop {
         inflater.bits.refill()?;
@@ -402,6 +402,8 @@ impl Inflater<'_> {
         let new_len = needed
             .max(self.out.len().saturating_mul(2))
             .min(self.max_output);
+        // Exact, so the allocation too stays within max_output.
+        self.out.reserve_exact(new_len - self.out.len());
         self.out.resize(new_len, 0);
         Some(())
     }

@@ -758,3 +758,18 @@ fn adler32_matches_zlib() {
         }
     }
 }
+
+#[test]
+fn output_allocation_stays_within_the_cap() {
+    // Highly compressible: the output buffer grows many times from its guess.
+    let mut rng = Rng(10);
+    for len in [1000, 5000, 65_536, 100_000] {
+        let data = repetitive(&mut rng, len);
+        let stream = zlib_deflate(&data, 9, 0, 8, usize::MAX, libz_sys::Z_NO_FLUSH);
+        for cap in [len, len + 1, len + 1000] {
+            let out = inflate_zlib(&stream, cap).expect("valid stream");
+            assert_eq!(out, data);
+            assert!(out.capacity() <= cap, "capacity {} over cap {cap}", out.capacity());
+        }
+    }
+}
