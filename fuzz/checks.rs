@@ -7,7 +7,10 @@
 
 #![allow(dead_code)]
 
-use itsdangerous_rs::compress::{compress, compress_with_zlib, decompress, InflateError};
+use itsdangerous_rs::compress::{
+    compress, compress_with_zlib, decompress, decompress_with_zlib, InflateError,
+};
+use itsdangerous_rs::inflate::inflate_zlib;
 use itsdangerous_rs::encoding::{
     decode_timestamp, decode_urlsafe_lenient, encode_timestamp_into, encode_urlsafe,
 };
@@ -265,12 +268,23 @@ pub fn inflate(data: &[u8]) -> () {
     if let Ok(out) = &got {
         assert!(out.len() <= cap);
     }
+    // The pure-Rust fast path answers only what libz answers the same way.
+    if let Some(fast) = inflate_zlib(rest, cap) {
+        assert!(fast.len() <= cap, "fast path decoded past the cap");
+        assert_eq!(
+            decompress_with_zlib(rest, cap).as_ref(),
+            Ok(&fast),
+            "fast path accepted what libz does not"
+        );
+    }
 
     // Byte-identity of the Rust deflate with libz (CPython's zlib.compress),
     // then the round-trip: decompress with an exact and a short cap.
     let compressed = compress(rest);
     assert_eq!(compressed, compress_with_zlib(rest), "deflate differs from libz");
     assert_eq!(decompress(&compressed, rest.len()).ok().as_deref(), Some(rest));
+    // ... and the fast path does not decline zlib's own output.
+    assert_eq!(inflate_zlib(&compressed, rest.len()).as_deref(), Some(rest));
     if !rest.is_empty() {
         assert!(matches!(
             decompress(&compressed, rest.len() - 1),

@@ -7,6 +7,7 @@ use std::fmt;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 use crate::deflate;
+use crate::inflate;
 
 /// `zlib.compress(input)`: level 6, zlib wrapper. Uses the pure-Rust port
 /// when the input is within its exact range, real zlib otherwise.
@@ -64,6 +65,16 @@ impl std::error::Error for InflateError {}
 /// as the output would pass `max_output`; the output buffer never grows
 /// beyond `max_output` bytes.
 pub fn decompress(input: &[u8], max_output: usize) -> Result<Vec<u8>, InflateError> {
+    // The pure-Rust inflater answers only what it fully validated; libz
+    // handles everything else, so errors keep libz's exact behaviour.
+    if let Some(out) = inflate::inflate_zlib(input, max_output) {
+        return Ok(out);
+    }
+    decompress_with_zlib(input, max_output)
+}
+
+/// [`decompress`] by real zlib only (the reference for the fast inflater).
+pub fn decompress_with_zlib(input: &[u8], max_output: usize) -> Result<Vec<u8>, InflateError> {
     thread_local! {
         // inflateReset is cheap; inflateInit plus its 32 KiB window is not,
         // next to inflating a few hundred bytes of cookie.

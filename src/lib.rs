@@ -7,6 +7,7 @@ pub mod compress;
 pub mod cookie;
 pub mod deflate;
 pub mod encoding;
+pub mod inflate;
 pub mod json;
 pub mod payload;
 pub mod signing;
