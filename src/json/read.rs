@@ -120,14 +120,20 @@ static STR_STOP: [bool; 256] = {
     t
 };
 
-/// Skip string bytes that need no attention, 8 at a time: stops before a
-/// word holding `"`, `\` or a control byte (the byte loop then finds it).
-/// Clears `ascii` if a skipped byte is >= 0x80.
+/// Skip string bytes that need no attention, 8 at a time: stops at the
+/// first `"`, `\` or control byte of a word (the lowest flagged lane is
+/// always a real one), or before the last few bytes (the byte loop does
+/// those). Clears `ascii` if a skipped byte is >= 0x80.
 #[inline]
 fn skip_plain(s: &[u8], mut i: usize, ascii: &mut bool) -> usize {
     while let Some(w) = word_at(s, i) {
-        if has_quote_backslash_or_control(w) & HI != 0 {
-            break;
+        let stop = has_quote_backslash_or_control(w) & HI;
+        if stop != 0 {
+            let clean = stop.trailing_zeros() / 8;
+            // The high bits of the bytes before the stop byte.
+            let before = HI & ((1u64 << (8 * clean)) - 1);
+            *ascii &= w & before == 0;
+            return i + clean as usize;
         }
         *ascii &= w & HI == 0;
         i += 8;

@@ -92,12 +92,12 @@ fn push_utf8_cp(out: &mut Vec<u8>, c: u32) -> Result<(), LoneSurrogate> {
     }
 }
 
-/// Advance `i` over whole 8-byte words that need no escaping: no `"`, `\`,
-/// control byte, nor (when `stop_del`) 0x7f, nor (when `stop_high`) a byte
-/// >= 0x80. Stops at the first word that might; the caller goes byte-wise.
+/// Advance `i` to the next byte that may need escaping: `"`, `\`, a control
+/// byte, (when `stop_del`) 0x7f, or (when `stop_high`) a byte >= 0x80; to
+/// `s.len()` if there is none. Eight bytes at a time, the tail included.
 #[inline]
 fn skip_clean(s: &[u8], mut i: usize, stop_del: bool, stop_high: bool) -> usize {
-    while let Some(w) = word_at(s, i) {
+    let stops = |w: u64| {
         let mut hit = has_quote_backslash_or_control(w);
         if stop_del {
             hit |= has_byte(w, 0x7f);
@@ -105,12 +105,29 @@ fn skip_clean(s: &[u8], mut i: usize, stop_del: bool, stop_high: bool) -> usize 
         if stop_high {
             hit |= w;
         }
-        if hit & HI != 0 {
-            break;
+        hit & HI
+    };
+    while let Some(w) = word_at(s, i) {
+        let hit = stops(w);
+        if hit != 0 {
+            // The lowest flagged lane is always a real stop byte.
+            return i + (hit.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    i
+    // The last 0..7 bytes, padded with a letter, which no check stops at.
+    let rest = s.get(i..).unwrap_or(&[]);
+    if rest.is_empty() {
+        return i;
+    }
+    let mut padded = [b'a'; 8];
+    padded[..rest.len()].copy_from_slice(rest);
+    let hit = stops(u64::from_le_bytes(padded));
+    if hit == 0 {
+        s.len()
+    } else {
+        i + (hit.trailing_zeros() / 8) as usize
+    }
 }
 
 /// Copy an ASCII/UTF-8 byte run, escaping bytes per `table`; bytes >= 0x80
