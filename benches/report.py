@@ -221,7 +221,10 @@ def summary(results: dict) -> str:
 
 
 def write_chart(bars: list[tuple[str, str, float, float]], png: Path, subtitle: str) -> None:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        sys.exit("report.py: --png needs matplotlib: pip install -e '.[bench]'")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
