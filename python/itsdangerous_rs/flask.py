@@ -59,7 +59,6 @@ _STOCK_VARY = _SansIOResponse.__dict__["vary"]
 _FLASK_MAX_COOKIE_SIZE = _FlaskResponse.__dict__["max_cookie_size"]
 # id -> (serializer, verdict); holding the serializer keeps its id from being reused.
 _default_serializers: dict[int, tuple[t.Any, bool]] = {}
-_UNSET = object()
 _stock_only = _engine.stock_only
 
 
@@ -105,17 +104,23 @@ class SessionSerializer(URLSafeTimedSerializer):
         return "flask_session"
 
     def _rs_engine(self, salt: t.Any) -> t.Any:
-        if salt is not None or _stock_only.get():
+        if salt is not None:
             return None
-        engine = self.__dict__.get("_rs_default_engine", _UNSET)
-        if engine is _UNSET:
-            engine = super()._rs_engine(None)  # verifies the tags in full, once
-        if engine is None:
-            return None
-        # Flask's JSON depends on the app context, and tags can be registered
-        # later, so these are checked on every call.
+        if "_rs_default_engine" not in self.__dict__:
+            super()._rs_engine(None)  # verifies the tags in full, once
+        return self._engine_in_context()
+
+    def _engine_in_context(self) -> t.Any:
+        """The prepared engine, if the current app context lets it stand in for stock.
+
+        Flask's JSON depends on the app context, and tags can be registered
+        later, so these are checked on every call. ``dumps`` and ``loads``
+        call this directly rather than through ``_rs_engine``: a Python call
+        is a sizeable part of signing a small session.
+        """
+        engine = self.__dict__.get("_rs_default_engine")
         app_ctx = _cv_app.get(None)
-        if app_ctx is None:
+        if engine is None or app_ctx is None or _stock_only.get():
             return None
         provider = app_ctx.app.json
         serializer = self.serializer
@@ -129,26 +134,13 @@ class SessionSerializer(URLSafeTimedSerializer):
             return engine
         return None
 
-    # dumps and loads repeat the checks of _rs_engine inline: a Python call
-    # is a sizeable part of signing a small session.
-
     def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
-        engine = self.__dict__.get("_rs_default_engine")
-        app_ctx = _cv_app.get(None)
-        if engine is not None and salt is None and app_ctx is not None and not _stock_only.get():
-            provider = app_ctx.app.json
-            serializer = self.serializer
-            if (
-                type(provider) is DefaultJSONProvider
-                and provider.sort_keys is True
-                and provider.ensure_ascii is True
-                and len(serializer.order) == _DEFAULT_TAG_COUNT
-                and len(serializer.tags) == _DEFAULT_TAG_KEYS
-            ):
-                rv = engine.dumps(obj, _time.time())
-                if rv is not NotImplemented:
-                    return rv
-                return _engine.run_stock(super().dumps, obj, salt)
+        engine = self._engine_in_context() if salt is None else None
+        if engine is not None:
+            rv = engine.dumps(obj, _time.time())
+            if rv is not NotImplemented:
+                return rv
+            return _engine.run_stock(super().dumps, obj, salt)
         return super().dumps(obj, salt)
 
     def loads(  # type: ignore[override]
@@ -158,29 +150,13 @@ class SessionSerializer(URLSafeTimedSerializer):
         return_timestamp: bool = False,
         salt: str | bytes | None = None,
     ) -> t.Any:
-        engine = self.__dict__.get("_rs_default_engine")
-        app_ctx = _cv_app.get(None)
-        if (
-            engine is not None
-            and salt is None
-            and not return_timestamp
-            and app_ctx is not None
-            and (max_age is None or type(max_age) is int)
-            and not _stock_only.get()
-        ):
-            provider = app_ctx.app.json
-            serializer = self.serializer
-            if (
-                type(provider) is DefaultJSONProvider
-                and provider.sort_keys is True
-                and provider.ensure_ascii is True
-                and len(serializer.order) == _DEFAULT_TAG_COUNT
-                and len(serializer.tags) == _DEFAULT_TAG_KEYS
-            ):
-                rv = engine.loads(s, max_age, _time.time())
-                if rv is not NotImplemented:
-                    return rv
-                return _engine.run_stock(super().loads, s, max_age, return_timestamp, salt)
+        fast = salt is None and not return_timestamp and (max_age is None or type(max_age) is int)
+        engine = self._engine_in_context() if fast else None
+        if engine is not None:
+            rv = engine.loads(s, max_age, _time.time())
+            if rv is not NotImplemented:
+                return rv
+            return _engine.run_stock(super().loads, s, max_age, return_timestamp, salt)
         return super().loads(s, max_age, return_timestamp, salt)
 
 
