@@ -13,5 +13,8 @@ pub mod payload;
 pub mod signing;
 pub mod token;
 
+#[cfg(test)]
+mod test_support;
+
 #[cfg(feature = "python")]
 mod python;

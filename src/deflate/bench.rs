@@ -4,11 +4,11 @@
 //!   valgrind --tool=callgrind <test binary> --ignored --exact deflate::bench::profile_libz_160
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use flate2::{Compress, Compression, FlushCompress, Status};
 
 use super::zlib_compress_level6;
+use crate::test_support::per_call_ns;
 
 /// A Flask-style session payload of roughly `target` bytes (compact JSON).
 fn session_json(target: usize) -> Vec<u8> {
@@ -52,25 +52,6 @@ fn libz_reused(z: &mut Compress, input: &[u8], out: &mut Vec<u8>) {
     out.reserve(input.len() + 64);
     let status = z.compress_vec(input, out, FlushCompress::Finish).unwrap();
     assert_eq!(status, Status::StreamEnd);
-}
-
-/// Per-call time in ns over many short batches: (median, 10th percentile).
-/// Short batches let the low percentile dodge preemption on a shared box.
-fn per_call_ns(batches: usize, calls: usize, mut f: impl FnMut()) -> (f64, f64) {
-    for _ in 0..calls * 10 {
-        f(); // warm caches, thread_local state and allocator
-    }
-    let mut samples: Vec<f64> = (0..batches)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..calls {
-                f();
-            }
-            start.elapsed().as_nanos() as f64 / calls as f64
-        })
-        .collect();
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (samples[batches / 2], samples[batches / 10])
 }
 
 #[test]

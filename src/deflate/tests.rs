@@ -2,6 +2,7 @@
 //! same level-6 stream as the zlib 1.2.13 CPython links.
 
 use super::*;
+use crate::test_support::{random_bytes, repetitive, Rng};
 use flate2::{Compress, Compression, FlushCompress, Status};
 
 fn reference(input: &[u8]) -> Vec<u8> {
@@ -35,25 +36,6 @@ fn assert_identical(input: &[u8], what: &str) {
     }
 }
 
-/// SplitMix64: small, seedable, good enough to spread test inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
-
 const WORDS: &[&str] = &[
     "user",
     "id",
@@ -78,10 +60,6 @@ const WORDS: &[&str] = &[
     "é",
     "日本",
 ];
-
-fn random_bytes(rng: &mut Rng, len: usize) -> Vec<u8> {
-    (0..len).map(|_| rng.next() as u8).collect()
-}
 
 fn small_alphabet(rng: &mut Rng, len: usize) -> Vec<u8> {
     let alphabet = 1 + rng.below(12);
@@ -118,20 +96,6 @@ fn json_like(rng: &mut Rng, len: usize) -> Vec<u8> {
 fn base64_like(rng: &mut Rng, len: usize) -> Vec<u8> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     (0..len).map(|_| ALPHABET[rng.below(64)]).collect()
-}
-
-fn repetitive(rng: &mut Rng, len: usize) -> Vec<u8> {
-    let unit_len = 1 + rng.below(40);
-    let unit = random_bytes(rng, unit_len);
-    let mut out: Vec<u8> = unit.iter().copied().cycle().take(len).collect();
-    // Sprinkle edits so matches break at varied places.
-    for _ in 0..rng.below(8) {
-        if !out.is_empty() {
-            let at = rng.below(out.len());
-            out[at] = rng.next() as u8;
-        }
-    }
-    out
 }
 
 /// Literal frequencies in Fibonacci proportions force Huffman codes past

@@ -4,10 +4,10 @@
 //!   valgrind --tool=callgrind <test binary> --ignored --exact inflate::bench::profile_fast_small
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use super::inflate_zlib;
 use crate::compress::{compress, decompress_with_zlib};
+use crate::test_support::per_call_ns;
 
 /// The packaged sample sessions as compact JSON, deflated like a cookie.
 fn sample_stream(name: &str) -> (Vec<u8>, Vec<u8>) {
@@ -24,24 +24,6 @@ fn sample_stream(name: &str) -> (Vec<u8>, Vec<u8>) {
     };
     let json = crate::json::to_vec(&value, &options);
     (compress(&json), json)
-}
-
-/// Per-call time in ns over many short batches: (median, 10th percentile).
-fn per_call_ns(batches: usize, calls: usize, mut f: impl FnMut()) -> (f64, f64) {
-    for _ in 0..calls * 10 {
-        f();
-    }
-    let mut samples: Vec<f64> = (0..batches)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..calls {
-                f();
-            }
-            start.elapsed().as_nanos() as f64 / calls as f64
-        })
-        .collect();
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (samples[batches / 2], samples[batches / 10])
 }
 
 #[test]

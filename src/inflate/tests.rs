@@ -4,22 +4,7 @@
 
 use super::*;
 use crate::compress::{decompress, decompress_with_zlib, InflateError};
-
-/// SplitMix64: small, seedable, good enough to spread test inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use crate::test_support::{random_bytes, repetitive, Rng};
 
 const WORDS: &[&str] = &[
     "user",
@@ -52,26 +37,6 @@ fn json_like(rng: &mut Rng, len: usize) -> Vec<u8> {
         out.extend_from_slice(format!("\"{word}\":{value},").as_bytes());
     }
     out.truncate(len);
-    out
-}
-
-fn random_bytes(rng: &mut Rng, len: usize) -> Vec<u8> {
-    (0..len).map(|_| rng.next() as u8).collect()
-}
-
-/// Short units repeated with a few edits: long matches, short distances.
-fn repetitive(rng: &mut Rng, len: usize) -> Vec<u8> {
-    let unit = {
-        let n = 1 + rng.below(40);
-        random_bytes(rng, n)
-    };
-    let mut out: Vec<u8> = unit.iter().copied().cycle().take(len).collect();
-    for _ in 0..rng.below(8) {
-        if !out.is_empty() {
-            let at = rng.below(out.len());
-            out[at] = rng.next() as u8;
-        }
-    }
     out
 }
 
