@@ -343,9 +343,11 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
             return
         expires = self.get_expiration_time(app, session)
         val = engine.dumps(dict(session), _time.time())
-        if val is NotImplemented:
+        # The engine writes only base64url and ".", which needs no quoting.
+        plain = val is not NotImplemented
+        if not plain:
             val = self.get_signing_serializer(app).dumps(dict(session))  # type: ignore[union-attr]
-        header = self._set_cookie_header(name, val, expires, path, domain, secure, httponly, samesite, partitioned)
+        header = self._set_cookie_header(name, val, expires, path, domain, secure, httponly, samesite, partitioned, plain)
         if header is None or len(header) > _max_cookie_size(app, response) > 0:
             # Non-ASCII names, odd values and oversized cookies: Werkzeug
             # quotes, encodes and warns exactly as it always does.
@@ -362,15 +364,16 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
 
     def _set_cookie_header(
         self, name: str, value: str, expires: t.Any, path: t.Any, domain: t.Any,
-        secure: t.Any, httponly: t.Any, samesite: t.Any, partitioned: t.Any,
+        secure: t.Any, httponly: t.Any, samesite: t.Any, partitioned: t.Any, plain_value: bool = False,
     ) -> str | None:
         """``dump_cookie(name, value, ...)`` with the attribute part cached.
 
         Everything after ``name=value`` depends only on the attributes, and
         ``Expires`` only to the second, so ``dump_cookie`` runs once per
         second and configuration rather than once per response.
+        ``plain_value`` says the value is known to need no quoting.
         """
-        if not (name.isascii() and _core.is_plain_cookie_value(value)):
+        if not (name.isascii() and (plain_value or _core.is_plain_cookie_value(value))):
             return None
         expires_key = expires.replace(microsecond=0) if isinstance(expires, datetime) else expires
         key = (expires_key, path, domain, secure, httponly, samesite, partitioned)

@@ -49,8 +49,20 @@ struct Memo {
 
 struct MemoEntry {
     hash: u64,
-    key: Vec<u8>,
-    value: Vec<u8>,
+    key_len: usize,
+    /// The key, then the value: one buffer, reused by the slot's next entry,
+    /// so a miss costs two copies rather than two allocations and two frees.
+    key_and_value: Vec<u8>,
+}
+
+impl MemoEntry {
+    fn key(&self) -> &[u8] {
+        &self.key_and_value[..self.key_len]
+    }
+
+    fn value(&self) -> &[u8] {
+        &self.key_and_value[self.key_len..]
+    }
 }
 
 impl Default for Memo {
@@ -86,8 +98,8 @@ impl Memo {
         let slot = (hash as usize) % MEMO_ENTRIES;
         if let Ok(slots) = self.slots.lock() {
             if let Some(entry) = &slots[slot] {
-                if entry.hash == hash && entry.key == key {
-                    return Ok(entry.value.clone());
+                if entry.hash == hash && entry.key() == key {
+                    return Ok(entry.value().to_vec());
                 }
             }
         }
@@ -96,11 +108,16 @@ impl Memo {
             return Ok(value);
         }
         if let Ok(mut slots) = self.slots.lock() {
-            slots[slot] = Some(MemoEntry {
+            let entry = slots[slot].get_or_insert_with(|| MemoEntry {
                 hash,
-                key: key.to_vec(),
-                value: value.clone(),
+                key_len: 0,
+                key_and_value: Vec::with_capacity(key.len() + value.len()),
             });
+            entry.hash = hash;
+            entry.key_len = key.len();
+            entry.key_and_value.clear();
+            entry.key_and_value.extend_from_slice(key);
+            entry.key_and_value.extend_from_slice(&value);
         }
         Ok(value)
     }
