@@ -88,6 +88,18 @@ def speedup(stock: dict, ours: dict) -> float:
     return stock["median"] / ours["median"]
 
 
+def pass_range(stock: dict, ours: dict) -> str:
+    """Lowest and highest stock/ours ratio of a single pass (the pair ran back to back).
+
+    The spread shows how much the machine moved during the run: a speed-up
+    near its target with a wide range could have gone either way.
+    """
+    ratios = [stock["passes"][n] / ours["passes"][n] for n in stock["passes"] if n in ours["passes"]]
+    if len(ratios) < 2:
+        return "—"
+    return f"{min(ratios):.1f}–{max(ratios):.1f}"
+
+
 def us(seconds: float) -> str:
     value = seconds * 1e6
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
@@ -146,8 +158,8 @@ def chart_subtitle(data: dict) -> str:
 
 def ratio_table(results: dict) -> tuple[list[str], list[str], list[tuple[str, str, float, float]]]:
     lines = [
-        "| Case | Sample | Stock median (µs) | Ours median (µs) | Speed-up | Target | Status |",
-        "|---|---|---:|---:|---:|---|---|",
+        "| Case | Sample | Stock median (µs) | Ours median (µs) | Speed-up | Per-pass range | Target | Status |",
+        "|---|---|---:|---:|---:|---:|---|---|",
     ]
     fallbacks: list[str] = []
     bars: list[tuple[str, str, float, float]] = []
@@ -159,7 +171,7 @@ def ratio_table(results: dict) -> tuple[list[str], list[str], list[tuple[str, st
             if stock is None or ours is None:
                 want, status = verdict(None, target)
                 lines.append(f"| {title} | {size} | {us(stock['median']) if stock else '—'} | "
-                             f"{us(ours['median']) if ours else '—'} | — | {want} | {status} |")
+                             f"{us(ours['median']) if ours else '—'} | — | — | {want} | {status} |")
                 continue
             ratio = speedup(stock, ours)
             want, status = verdict(ratio, target)
@@ -168,7 +180,7 @@ def ratio_table(results: dict) -> tuple[list[str], list[str], list[tuple[str, st
                 mark = " †"
                 fallbacks.append(f"{title}, {size}")
             lines.append(f"| {title} | {size} | {us(stock['median'])} | {us(ours['median'])}{mark} | "
-                         f"{ratio_text(ratio)} | {want} | {status} |")
+                         f"{ratio_text(ratio)} | {pass_range(stock, ours)} | {want} | {status} |")
             bars.append((title + mark, size, stock["median"], ours["median"]))
     return lines, fallbacks, bars
 
@@ -273,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     note = "Speed-up is stock median / ours median; higher is better."
     if (data.get("machine_info") or {}).get("bench_passes", 1) > 1:
         note = ("Times are the median of the passes' medians; speed-up is stock median / ours median; "
-                "higher is better.")
+                "higher is better. Per-pass range: the lowest and highest stock/ours ratio of a single "
+                "pass, in which the pair ran back to back.")
     out = [f"_{header}_", "", note, "", *lines]
     if fallbacks:
         out += ["", f"† In these {len(fallbacks)} of {len(bars)} rows the Rust engine declined the session "
