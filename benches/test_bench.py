@@ -27,8 +27,10 @@ What is timed:
   a new cookie each time, so nothing is served from a cache of recent payloads.
   ``request_untouched``: the same cookie sent to a view that does not touch
   the session (Flask still opens it). ``request_baseline``: that view with no
-  cookie at all, so no session work; "session overhead" in the report is
-  ``request_counter`` minus this.
+  cookie at all, so no session work. Every request case also times that
+  no-cookie request right after each side's request (the ``baseline``
+  variant); "session overhead" in the report is the request minus its
+  neighbouring baseline, pass by pass.
 * ``permanent_dumps`` / ``permanent_request``: a permanent session with
   ``SESSION_REFRESH_EACH_REQUEST`` on, which Flask re-signs unchanged on every
   request: the serializer dumping ``dict(session)`` of the unchanged session,
@@ -80,14 +82,22 @@ def pytest_generate_tests(metafunc):
         return
     passes = max(1, metafunc.config.getoption("bench_passes", 1))
     sized = "size" in metafunc.fixturenames
+    # Request cases also time the no-session request right after each side's
+    # request, so the session's share comes from two neighbouring measurements.
+    variants = ("request", "baseline") if "variant" in metafunc.fixturenames else (None,)
     params = []
     for size in SIZES if sized else ("no-cookie",):
         for bench_pass in range(passes):
             for impl in IMPLS if bench_pass % 2 == 0 else IMPLS[::-1]:
-                test_id = f"{size}-{impl}" + (f"-pass{bench_pass + 1}" if passes > 1 else "")
-                values = (size, impl, bench_pass) if sized else (impl, bench_pass)
-                params.append(pytest.param(*values, id=test_id))
-    metafunc.parametrize(("size", "impl", "bench_pass") if sized else ("impl", "bench_pass"), params)
+                for variant in variants:
+                    test_id = f"{size}-{impl}" + ("-baseline" if variant == "baseline" else "")
+                    test_id += f"-pass{bench_pass + 1}" if passes > 1 else ""
+                    values = (size, impl, bench_pass) if sized else (impl, bench_pass)
+                    values += (variant,) if variant else ()
+                    params.append(pytest.param(*values, id=test_id))
+    names = ("size", "impl", "bench_pass") if sized else ("impl", "bench_pass")
+    names += ("variant",) if variants != (None,) else ()
+    metafunc.parametrize(names, params)
 
 
 def load_sample(size: str) -> dict:
@@ -314,7 +324,23 @@ def session_from_set_cookie(header: str) -> dict:
         return flask_serializer("stock").loads(value)
 
 
-def test_request_counter(benchmark, size, impl, bench_pass):
+BASELINE_ENVIRON = build_environ("/untouched", None)
+
+
+def bench_adjacent_baseline(benchmark, case: str, size: str, impl: str, bench_pass: int) -> None:
+    """The no-cookie request to the view that ignores the session, timed next to ``case``.
+
+    ``report.py`` subtracts it from that pass's request time: the session's
+    share of the request, from two measurements a moment apart.
+    """
+    label(benchmark, case, size, impl, bench_pass)
+    benchmark.extra_info["variant"] = "baseline"
+    benchmark(functools.partial(wsgi_call, APPS[impl], BASELINE_ENVIRON))
+
+
+def test_request_counter(benchmark, size, impl, bench_pass, variant):
+    if variant == "baseline":
+        return bench_adjacent_baseline(benchmark, "request_counter", size, impl, bench_pass)
     # Each request carries a different session (as a browser sends back the
     # cookie the previous response set), so no cache of recent payloads helps.
     datas = [dict(load_sample(size), counter=k) for k in range(RING)]
@@ -329,7 +355,9 @@ def test_request_counter(benchmark, size, impl, bench_pass):
     benchmark(lambda: wsgi_call(app, next(ring)))
 
 
-def test_request_untouched(benchmark, size, impl, bench_pass):
+def test_request_untouched(benchmark, size, impl, bench_pass, variant):
+    if variant == "baseline":
+        return bench_adjacent_baseline(benchmark, "request_untouched", size, impl, bench_pass)
     cookie = stock_cookie(dict(load_sample(size), counter=1))
     app, environ = APPS[impl], build_environ("/untouched", cookie)
     status, headers, _ = checked_call(app, environ)
@@ -367,7 +395,9 @@ def test_permanent_dumps(benchmark, size, impl, bench_pass):
         benchmark(lambda: serializer.dumps(dict(session)))
 
 
-def test_permanent_request(benchmark, size, impl, bench_pass):
+def test_permanent_request(benchmark, size, impl, bench_pass, variant):
+    if variant == "baseline":
+        return bench_adjacent_baseline(benchmark, "permanent_request", size, impl, bench_pass)
     data = permanent_session_data(size)
     cookie = stock_cookie(data)
     app, environ = APPS[impl], build_environ("/permanent", cookie)
