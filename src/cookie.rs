@@ -1,6 +1,8 @@
 //! Finding one cookie in a `Cookie` header the way Werkzeug's `parse_cookie`
 //! does, for the headers where that can be done without its regex.
 
+use crate::json::scan::{has_quote_backslash_or_control, HI, LO};
+
 /// Why a header is left to Werkzeug.
 #[derive(Debug, PartialEq, Eq)]
 pub struct NeedsWerkzeug;
@@ -41,18 +43,12 @@ fn is_simple_header(header: &[u8]) -> bool {
     flagged == 0
 }
 
-/// Nonzero when some byte of `word` is below 0x20, above 0x7e, `"` or `\`.
-/// (Which lane is flagged may be off after a borrow; whether any is, is exact.)
+/// Nonzero when some byte of `word` is below 0x20, above 0x7e, `"` or `\`:
+/// the JSON scanners' stop bytes, plus the top half (`byte + 1` or the byte
+/// itself has its high bit set).
 #[inline(always)]
 fn unusual_bytes(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    let zero_lane = |x: u64| x.wrapping_sub(ONES) & !x;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
-    let above_tilde = word.wrapping_add(ONES) | word;
-    let quote = zero_lane(word ^ (ONES * u64::from(b'"')));
-    let backslash = zero_lane(word ^ (ONES * u64::from(b'\\')));
-    (below_space | above_tilde | quote | backslash) & HIGH
+    (has_quote_backslash_or_control(word) | word.wrapping_add(LO) | word) & HI
 }
 
 /// True when every byte is base64url or `.`, as every signed token is.

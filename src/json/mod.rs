@@ -11,7 +11,7 @@
 
 pub mod float;
 pub mod read;
-mod scan;
+pub(crate) mod scan;
 pub mod write;
 
 pub use read::{from_slice, Error as ReadError};

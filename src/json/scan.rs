@@ -1,4 +1,5 @@
-//! Word-at-a-time scanning of string bytes, shared by the reader and writer.
+//! Word-at-a-time scanning of string bytes, shared by the JSON reader and
+//! writer and the `Cookie` header check.
 //!
 //! Eight bytes are tested at once with the classic "some byte is zero"
 //! trick; only whether any lane hits is used, which the trick gets exactly.
