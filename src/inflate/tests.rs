@@ -74,6 +74,14 @@ fn sample(rng: &mut Rng, len: usize) -> Vec<u8> {
     }
 }
 
+/// `len` bytes of `sample` deflated by zlib in one piece at a random level
+/// with `strategy` and memLevel 8.
+fn sample_stream(rng: &mut Rng, len: usize, strategy: i32) -> Vec<u8> {
+    let data = sample(rng, len);
+    let level = rng.below(10) as i32;
+    zlib_deflate(&data, level, strategy, 8, usize::MAX, libz_sys::Z_NO_FLUSH)
+}
+
 const STRATEGIES: [i32; 5] = [
     libz_sys::Z_DEFAULT_STRATEGY,
     libz_sys::Z_FILTERED,
@@ -354,19 +362,8 @@ fn ignores_trailing_bytes_like_cpython() {
 fn declines_every_truncation() {
     let mut rng = Rng(6);
     for round in 0..60 {
-        let data = {
-            let n = rng.below(if round < 50 { 700 } else { 5000 });
-            sample(&mut rng, n)
-        };
-        let level = rng.below(10) as i32;
-        let stream = zlib_deflate(
-            &data,
-            level,
-            STRATEGIES[round % 5],
-            8,
-            usize::MAX,
-            libz_sys::Z_NO_FLUSH,
-        );
+        let n = rng.below(if round < 50 { 700 } else { 5000 });
+        let stream = sample_stream(&mut rng, n, STRATEGIES[round % 5]);
         for cut in 0..stream.len() {
             assert_eq!(
                 inflate_zlib(&stream[..cut], usize::MAX),
@@ -477,19 +474,8 @@ fn corrupted_streams_agree_with_zlib() {
     let mut rng = Rng(7);
     let mut accepted = (0, 0);
     for round in 0..300 {
-        let data = {
-            let n = rng.below(if round % 20 == 0 { 5000 } else { 400 });
-            sample(&mut rng, n)
-        };
-        let level = rng.below(10) as i32;
-        let stream = zlib_deflate(
-            &data,
-            level,
-            STRATEGIES[round % 5],
-            8,
-            usize::MAX,
-            libz_sys::Z_NO_FLUSH,
-        );
+        let n = rng.below(if round % 20 == 0 { 5000 } else { 400 });
+        let stream = sample_stream(&mut rng, n, STRATEGIES[round % 5]);
         let (fast, zlib) = mutate_and_compare(&mut rng, &stream, 100);
         accepted = (accepted.0 + fast, accepted.1 + zlib);
     }
