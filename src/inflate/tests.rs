@@ -79,7 +79,13 @@ fn sample(rng: &mut Rng, len: usize) -> Vec<u8> {
 fn sample_stream(rng: &mut Rng, len: usize, strategy: i32) -> Vec<u8> {
     let data = sample(rng, len);
     let level = rng.below(10) as i32;
-    zlib_deflate(&data, level, strategy, 8, usize::MAX, libz_sys::Z_NO_FLUSH)
+    zlib_whole(&data, level, strategy)
+}
+
+/// zlib's deflate of the whole input in one call, memLevel 8, as a
+/// compressor with default settings makes it.
+fn zlib_whole(input: &[u8], level: i32, strategy: i32) -> Vec<u8> {
+    zlib_deflate(input, level, strategy, 8, usize::MAX, libz_sys::Z_NO_FLUSH)
 }
 
 const STRATEGIES: [i32; 5] = [
@@ -244,14 +250,7 @@ fn inflates_zlib_output_at_every_level_and_strategy() {
     for len in [0, 1, 2, 3, 200, 258, 259, 1000, 32_768, 33_000, 100_000] {
         let data = far_copies(&mut rng, len);
         for level in 0..=9 {
-            let stream = zlib_deflate(
-                &data,
-                level,
-                libz_sys::Z_DEFAULT_STRATEGY,
-                8,
-                usize::MAX,
-                libz_sys::Z_NO_FLUSH,
-            );
+            let stream = zlib_whole(&data, level, libz_sys::Z_DEFAULT_STRATEGY);
             assert_inflates(&stream, &data, &format!("{len} bytes at level {level}"));
             streams += 1;
         }
@@ -302,14 +301,7 @@ fn honours_the_cap_exactly() {
         let len = rng.below(3000);
         let data = json_like(&mut rng, len);
         let level = rng.below(10) as i32;
-        let stream = zlib_deflate(
-            &data,
-            level,
-            libz_sys::Z_DEFAULT_STRATEGY,
-            8,
-            usize::MAX,
-            libz_sys::Z_NO_FLUSH,
-        );
+        let stream = zlib_whole(&data, level, libz_sys::Z_DEFAULT_STRATEGY);
         for cap in [len, len + 1, len * 2, usize::MAX] {
             assert_eq!(
                 inflate_zlib(&stream, cap).as_deref(),
@@ -341,7 +333,7 @@ fn ignores_trailing_bytes_like_cpython() {
             let n = rng.below(2000);
             sample(&mut rng, n)
         };
-        let mut stream = zlib_deflate(&data, 6, 0, 8, usize::MAX, libz_sys::Z_NO_FLUSH);
+        let mut stream = zlib_whole(&data, 6, 0);
         let junk = {
             let n = rng.below(40);
             random_bytes(&mut rng, n)
@@ -381,14 +373,7 @@ fn declines_every_truncation() {
 
 #[test]
 fn declines_bad_headers_and_checksums() {
-    let good = zlib_deflate(
-        b"hello hello hello hello",
-        6,
-        0,
-        8,
-        usize::MAX,
-        libz_sys::Z_NO_FLUSH,
-    );
+    let good = zlib_whole(b"hello hello hello hello", 6, 0);
     assert!(inflate_zlib(&good, 100).is_some());
     for (at, flip) in [(0, 0x01), (0, 0x10), (1, 0x01), (1, 0x20)] {
         let mut bad = good.clone();
@@ -687,7 +672,7 @@ fn declines_what_zlib_rejects_in_hand_built_blocks() {
 #[test]
 fn stored_blocks_check_their_lengths() {
     let data = b"stored block contents";
-    let stream = zlib_deflate(data, 0, 0, 8, usize::MAX, libz_sys::Z_NO_FLUSH);
+    let stream = zlib_whole(data, 0, 0);
     assert_eq!(inflate_zlib(&stream, 100).as_deref(), Some(&data[..]));
     // LEN at bytes 3..5, NLEN at 5..7.
     for at in 3..7 {
@@ -716,7 +701,7 @@ fn output_allocation_stays_within_the_cap() {
     let mut rng = Rng(10);
     for len in [1000, 5000, 65_536, 100_000] {
         let data = repetitive(&mut rng, len);
-        let stream = zlib_deflate(&data, 9, 0, 8, usize::MAX, libz_sys::Z_NO_FLUSH);
+        let stream = zlib_whole(&data, 9, 0);
         for cap in [len, len + 1, len + 1000] {
             let out = inflate_zlib(&stream, cap).expect("valid stream");
             assert_eq!(out, data);
