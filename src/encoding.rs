@@ -5,19 +5,8 @@
 //! then CPython's non-strict `binascii.a2b_base64`, which skips junk bytes and
 //! stops at the first complete pad sequence.
 
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD};
-use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-
-/// Strict URL-safe decoding that, like `binascii`, ignores the unused low bits
-/// of the last character. Clean input (every well-formed token) takes this
-/// path; anything it rejects goes through the lenient decoder.
-const URL_SAFE_CLEAN: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
-);
 
 /// Which characters carry the values 62 and 63.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,14 +49,12 @@ static STANDARD_TABLE: [u8; 256] = decode_table(Alphabet::Standard);
 /// Appends URL-safe base64 of `input` without padding (`base64_encode`).
 pub fn encode_urlsafe_into(input: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
-    out.resize(
-        start + base64::encoded_len(input.len(), false).unwrap_or(0),
-        0,
-    );
-    let written = URL_SAFE_NO_PAD
-        .encode_slice(input, &mut out[start..])
-        .unwrap_or(0);
-    out.truncate(start + written);
+    let len = base64_simd::URL_SAFE_NO_PAD.encoded_length(input.len());
+    out.resize(start + len, 0);
+    let written = base64_simd::URL_SAFE_NO_PAD
+        .encode(input, base64_simd::Out::from_slice(&mut out[start..]))
+        .len();
+    debug_assert_eq!(written, len);
 }
 
 pub fn encode_urlsafe(input: &[u8]) -> Vec<u8> {
@@ -83,7 +70,10 @@ pub fn encode_standard(input: &[u8]) -> String {
 
 /// `itsdangerous.encoding.base64_decode` for bytes input: pad, then decode leniently.
 pub fn decode_urlsafe_lenient(input: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    if let Ok(decoded) = URL_SAFE_CLEAN.decode(input) {
+    // Clean input (every token itsdangerous writes) takes the strict SIMD
+    // decoder; anything it rejects, including set bits in the unused low
+    // bits of the last character, goes through the lenient decoder.
+    if let Ok(decoded) = base64_simd::URL_SAFE_NO_PAD.decode_to_vec(input) {
         return Ok(decoded);
     }
     // The padding counts every byte, junk included, exactly as `-len(s) % 4` does.
@@ -261,5 +251,57 @@ mod tests {
     fn encode_matches_python() {
         assert_eq!(encode_urlsafe(b"\xfb\xff"), b"-_8");
         assert_eq!(encode_standard(b"\xfb\xff"), "+/8=");
+    }
+}
+
+#[cfg(test)]
+mod simd_tests {
+    use super::*;
+
+    /// Every input the SIMD decoder accepts decodes as binascii would decode it.
+    #[test]
+    fn simd_decoder_accepts_only_what_it_decodes_like_binascii() {
+        const ALPHABET: &[u8] = b"AQgw_-+/=.\n \x80\xffZz09";
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut accepted, mut declined) = (0, 0);
+        for round in 0..200_000 {
+            let len = (next() % 70) as usize;
+            // Mostly clean characters, sometimes an odd one.
+            let input: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = next();
+                    if round % 3 == 0 && r % 16 == 0 {
+                        ALPHABET[(r >> 8) as usize % ALPHABET.len()]
+                    } else {
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                            [(r >> 8) as usize % 64]
+                    }
+                })
+                .collect();
+            let pad = (4 - input.len() % 4) % 4;
+            match base64_simd::URL_SAFE_NO_PAD.decode_to_vec(&input) {
+                Ok(decoded) => {
+                    accepted += 1;
+                    assert_eq!(
+                        Ok(decoded),
+                        decode_lenient(&input, pad, Alphabet::UrlSafe),
+                        "{input:?}"
+                    );
+                }
+                Err(_) => declined += 1,
+            }
+            assert_eq!(
+                decode_urlsafe_lenient(&input),
+                decode_lenient(&input, pad, Alphabet::UrlSafe),
+                "{input:?}"
+            );
+        }
+        assert!(accepted > 50_000 && declined > 50_000, "{accepted} {declined}");
     }
 }
