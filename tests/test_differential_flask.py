@@ -202,6 +202,83 @@ def test_custom_tag_falls_back_to_python(frozen_clock):
     assert type(loaded["od"]) is OrderedDict and loaded["od"] == data["od"]
 
 
+def test_signing_serializer_rechecks_the_app_context_on_every_call(frozen_clock):
+    """The direct serializer keeps its engine once built, but each call asks
+    whether the context still allows it: sort_keys or ensure_ascii turned
+    off, another provider class, a tag registered later, or a stock re-run
+    in progress all make it stock (unsorted JSON, say), and undoing the
+    change brings the engine back."""
+    from collections import OrderedDict
+
+    from flask.json.provider import DefaultJSONProvider
+    from flask.json.tag import JSONTag
+
+    from itsdangerous_rs import _core
+    from itsdangerous_rs import _engine
+
+    class TagOrderedDict(JSONTag):
+        __slots__ = ()
+        key = " od"
+
+        def check(self, value):
+            return isinstance(value, OrderedDict)
+
+        def to_json(self, value):
+            return [[k, self.serializer.tag(v)] for k, v in value.items()]
+
+        def to_python(self, value):
+            return OrderedDict(value)
+
+    class OtherProvider(DefaultJSONProvider):
+        pass
+
+    data = {"b": 1, "a": (1, 2), "é": "ü"}
+    interface = OurInterface()
+    # Its own tag list (the default one is shared), so the tag registered
+    # below reaches no other test; stock gets the same one.
+    interface.serializer = type(interface.serializer)()
+    app = make_app(interface)
+    ours = interface.get_signing_serializer(app)
+    stock = StockInterface().get_signing_serializer(app)
+    stock.serializer = ours.serializer
+
+    def same_both_ways():
+        token = stock.dumps(data)
+        assert ours.dumps(data) == token
+        assert ours.loads(token) == stock.loads(token)
+        assert stock.loads(ours.dumps(data)) == stock.loads(token)
+
+    with app.app_context():
+        same_both_ways()  # builds the engine
+        assert ours._engine_in_context() is not None
+        changes = [
+            (app.json, "sort_keys", False),
+            (app.json, "ensure_ascii", False),
+            (app, "json", OtherProvider(app)),
+        ]
+        for owner, name, value in changes:
+            saved = owner.__dict__.get(name)
+            setattr(owner, name, value)
+            assert not _core.flask_engine_allowed(ours.serializer), name
+            same_both_ways()
+            if saved is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, saved)
+            assert _core.flask_engine_allowed(ours.serializer), name
+
+        token = _engine.stock_only.set(True)
+        assert not _core.flask_engine_allowed(ours.serializer)
+        same_both_ways()
+        _engine.stock_only.reset(token)
+
+        ours.serializer.register(TagOrderedDict, index=0)
+        assert not _core.flask_engine_allowed(ours.serializer)
+        data["od"] = OrderedDict([("z", 1), ("y", 2)])
+        same_both_ways()
+        assert type(ours.loads(ours.dumps(data))["od"]) is OrderedDict
+
+
 def test_no_secret_key_gives_null_session():
     app = make_app(OurInterface(), secret=None)
     with app.test_request_context():

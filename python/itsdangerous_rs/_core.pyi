@@ -34,12 +34,22 @@ class Engine:
         now: float | None = None,
         with_timestamp: bool = False,
     ) -> Any: ...
+    def flask_dumps(self, serializer: Any, obj: Any, now: float) -> Any:
+        """``dumps``, or ``NotImplemented`` unless ``flask_engine_allowed(serializer)``."""
+    def flask_loads(self, serializer: Any, token: str | bytes, max_age: int | None, now: float) -> Any:
+        """``loads``, or ``NotImplemented`` unless ``flask_engine_allowed(serializer)``."""
 
 def cookie_value(header: str, name: str) -> Any:
     """``request.cookies.get(name)``; ``NotImplemented`` when Werkzeug must parse."""
 
 def is_plain_cookie_value(value: str) -> bool:
     """True when ``value`` is only base64url and ``.``, which Werkzeug never quotes."""
+
+def register_flask_context(app_context: Any, stock_only: Any, default_provider: type) -> None:
+    """Flask's app-context variable, the stock-only flag and Flask's default JSON provider."""
+
+def flask_engine_allowed(serializer: Any) -> bool:
+    """True when the current app context lets an engine stand in for this session serializer."""
 
 def json_dumps(obj: Any, ensure_ascii: bool, sort_keys: bool, compact: bool, flask_tags: bool) -> Any: ...
 def json_loads(data: bytes, flask_tags: bool) -> Any: ...

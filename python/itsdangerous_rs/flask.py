@@ -59,7 +59,8 @@ _STOCK_VARY = _SansIOResponse.__dict__["vary"]
 _FLASK_MAX_COOKIE_SIZE = _FlaskResponse.__dict__["max_cookie_size"]
 # id -> (serializer, verdict); holding the serializer keeps its id from being reused.
 _default_serializers: dict[int, tuple[t.Any, bool]] = {}
-_stock_only = _engine.stock_only
+# SessionSerializer asks Rust whether the app context allows its engine.
+_core.register_flask_context(_cv_app, _engine.stock_only, DefaultJSONProvider)
 
 
 def _has_default_tags(serializer: t.Any) -> bool:
@@ -114,30 +115,19 @@ class SessionSerializer(URLSafeTimedSerializer):
         """The prepared engine, if the current app context lets it stand in for stock.
 
         Flask's JSON depends on the app context, and tags can be registered
-        later, so these are checked on every call. ``dumps`` and ``loads``
-        call this directly rather than through ``_rs_engine``: a Python call
-        is a sizeable part of signing a small session.
+        later, so Rust checks these on every call (``flask_engine_allowed``).
         """
         engine = self.__dict__.get("_rs_default_engine")
-        app_ctx = _cv_app.get(None)
-        if engine is None or app_ctx is None or _stock_only.get():
-            return None
-        provider = app_ctx.app.json
-        serializer = self.serializer
-        if (
-            type(provider) is DefaultJSONProvider
-            and provider.sort_keys is True
-            and provider.ensure_ascii is True
-            and len(serializer.order) == _DEFAULT_TAG_COUNT
-            and len(serializer.tags) == _DEFAULT_TAG_KEYS
-        ):
+        if engine is not None and _core.flask_engine_allowed(self.serializer):
             return engine
         return None
 
+    # dumps and loads ask the engine itself whether the context allows it
+    # (flask_dumps/flask_loads), saving a Python call per session.
     def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
-        engine = self._engine_in_context() if salt is None else None
+        engine = self.__dict__.get("_rs_default_engine") if salt is None else None
         if engine is not None:
-            rv = engine.dumps(obj, _time.time())
+            rv = engine.flask_dumps(self.serializer, obj, _time.time())
             if rv is not NotImplemented:
                 return rv
             return _engine.run_stock(super().dumps, obj, salt)
@@ -151,9 +141,9 @@ class SessionSerializer(URLSafeTimedSerializer):
         salt: str | bytes | None = None,
     ) -> t.Any:
         fast = salt is None and not return_timestamp and (max_age is None or type(max_age) is int)
-        engine = self._engine_in_context() if fast else None
+        engine = self.__dict__.get("_rs_default_engine") if fast else None
         if engine is not None:
-            rv = engine.loads(s, max_age, _time.time())
+            rv = engine.flask_loads(self.serializer, s, max_age, _time.time())
             if rv is not NotImplemented:
                 return rv
             return _engine.run_stock(super().loads, s, max_age, return_timestamp, salt)

@@ -36,6 +36,23 @@ fn session_json(target: usize) -> Vec<u8> {
     bytes
 }
 
+/// The small benchmark session's shape (Flask-Login: a 128-hex `_id` and a
+/// 40-hex `csrf_token`), 238 bytes of tagged JSON; hex makes it a dynamic
+/// block with about 45 literal codes.
+fn login_session_json() -> Vec<u8> {
+    let mut rng = crate::test_support::Rng(7);
+    let mut hex = |n: usize| -> String {
+        (0..n)
+            .map(|_| char::from(b"0123456789abcdef"[rng.below(16)]))
+            .collect()
+    };
+    let (id, csrf) = (hex(128), hex(40));
+    format!(
+        "{{\"_user_id\":\"1042\",\"_fresh\":true,\"_id\":\"{id}\",\"csrf_token\":\"{csrf}\",\"counter\":1}}"
+    )
+    .into_bytes()
+}
+
 /// CPython's pattern: a fresh stream, one deflate(Z_FINISH).
 fn libz_fresh(input: &[u8], out: &mut Vec<u8>) {
     let mut z = Compress::new(Compression::new(6), true);
@@ -62,8 +79,8 @@ fn timings() {
         "{:>6} {:>5} {:>4} {:>16} {:>16} {:>16}",
         "in", "out", "blk", "rust", "libz fresh", "libz reset"
     );
-    for target in [160, 1024, 3584] {
-        let input = session_json(target);
+    let inputs = [160, 1024, 3584].map(session_json);
+    for input in std::iter::once(login_session_json()).chain(inputs) {
         let ours = zlib_compress_level6(&input).unwrap();
         let mut out = Vec::new();
         libz_fresh(&input, &mut out);
@@ -117,6 +134,15 @@ fn profile_libz_reused_160() {
 
 fn profile_rust(target: usize) {
     let input = session_json(target);
+    for _ in 0..PROFILE_CALLS {
+        black_box(zlib_compress_level6(black_box(&input)));
+    }
+}
+
+#[test]
+#[ignore]
+fn profile_rust_login() {
+    let input = login_session_json();
     for _ in 0..PROFILE_CALLS {
         black_box(zlib_compress_level6(black_box(&input)));
     }

@@ -12,6 +12,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 
+use super::flask_context::engine_allowed;
 use super::json::{dump_py, load_py, DumpOptions};
 use crate::payload::{self, PayloadError};
 use crate::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
@@ -359,6 +360,31 @@ impl Engine {
             Ok(text) => PyString::new(py, text).into_any(),
             Err(_) => not_implemented(),
         }
+    }
+
+    /// `dumps` for Flask's session serializer `serializer`: NotImplemented
+    /// unless the current app context allows the engine (flask_context.rs).
+    fn flask_dumps<'py>(&self, py: Python<'py>, serializer: &Bound<'py, PyAny>, obj: &Bound<'py, PyAny>, now: &Bound<'py, PyAny>) -> Bound<'py, PyAny> {
+        if !engine_allowed(serializer).unwrap_or(false) {
+            return py.NotImplemented().into_bound(py);
+        }
+        self.dumps(py, obj, Some(now))
+    }
+
+    /// `loads` for Flask's session serializer, as `flask_dumps`.
+    #[pyo3(signature = (serializer, token, max_age, now))]
+    fn flask_loads<'py>(
+        &self,
+        py: Python<'py>,
+        serializer: &Bound<'py, PyAny>,
+        token: &Bound<'py, PyAny>,
+        max_age: Option<&Bound<'py, PyAny>>,
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if !engine_allowed(serializer).unwrap_or(false) {
+            return Ok(py.NotImplemented().into_bound(py));
+        }
+        self.loads(py, token, max_age, Some(now), false)
     }
 
     /// `Serializer.loads` / `TimedSerializer.loads`: the object, or

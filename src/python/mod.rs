@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod compress;
 mod cookie;
 mod engine;
+mod flask_context;
 mod json;
 
 #[pymodule]
@@ -14,6 +15,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     compress::register(m)?;
     cookie::register(m)?;
     engine::register(m)?;
+    flask_context::register(m)?;
     json::register(m)?;
     Ok(())
 }
