@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections import OrderedDict
 import time
 import uuid
 from datetime import datetime
@@ -21,6 +22,7 @@ import pytest
 from differential import random_json
 from differential import random_text
 from differential import same_value
+from flask.json.tag import JSONTag
 from flask.sessions import SecureCookieSessionInterface as StockInterface
 from markupsafe import Markup
 
@@ -29,6 +31,22 @@ from itsdangerous_rs.flask import SecureCookieSessionInterface as OurInterface
 SESSIONS = int(os.environ.get("ITSDANGEROUS_RS_FLASK_SESSIONS", "2000"))
 NOW = 1_700_000_000.5
 TAG_KEYS = [" t", " b", " m", " u", " d", " di"]
+
+
+class TagOrderedDict(JSONTag):
+    """A custom tag: sessions using it must take the stock path."""
+
+    __slots__ = ()
+    key = " od"
+
+    def check(self, value):
+        return isinstance(value, OrderedDict)
+
+    def to_json(self, value):
+        return [[k, self.serializer.tag(v)] for k, v in value.items()]
+
+    def to_python(self, value):
+        return OrderedDict(value)
 
 
 def random_tagged(rng: random.Random, depth: int = 0):
@@ -171,23 +189,6 @@ def test_bad_expired_and_future_cookies_give_empty_sessions(monkeypatch):
 
 
 def test_custom_tag_falls_back_to_python(frozen_clock):
-    from collections import OrderedDict
-
-    from flask.json.tag import JSONTag
-
-    class TagOrderedDict(JSONTag):
-        __slots__ = ()
-        key = " od"
-
-        def check(self, value):
-            return isinstance(value, OrderedDict)
-
-        def to_json(self, value):
-            return [[k, self.serializer.tag(v)] for k, v in value.items()]
-
-        def to_python(self, value):
-            return OrderedDict(value)
-
     interfaces = []
     for cls in (StockInterface, OurInterface):
         interface = cls()
@@ -208,26 +209,10 @@ def test_signing_serializer_rechecks_the_app_context_on_every_call(frozen_clock)
     off, another provider class, a tag registered later, or a stock re-run
     in progress all make it stock (unsorted JSON, say), and undoing the
     change brings the engine back."""
-    from collections import OrderedDict
-
     from flask.json.provider import DefaultJSONProvider
-    from flask.json.tag import JSONTag
 
     from itsdangerous_rs import _core
     from itsdangerous_rs import _engine
-
-    class TagOrderedDict(JSONTag):
-        __slots__ = ()
-        key = " od"
-
-        def check(self, value):
-            return isinstance(value, OrderedDict)
-
-        def to_json(self, value):
-            return [[k, self.serializer.tag(v)] for k, v in value.items()]
-
-        def to_python(self, value):
-            return OrderedDict(value)
 
     class OtherProvider(DefaultJSONProvider):
         pass

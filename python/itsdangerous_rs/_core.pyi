@@ -45,8 +45,10 @@ def cookie_value(header: str, name: str) -> Any:
 def is_plain_cookie_value(value: str) -> bool:
     """True when ``value`` is only base64url and ``.``, which Werkzeug never quotes."""
 
-def register_flask_context(app_context: Any, stock_only: Any, default_provider: type) -> None:
-    """Flask's app-context variable, the stock-only flag and Flask's default JSON provider."""
+def register_flask_context(
+    app_context: Any, stock_only: Any, default_provider: type, default_tag_count: int, default_tag_keys: int
+) -> None:
+    """Flask's app-context variable, the stock-only flag, Flask's default JSON provider and tag-list lengths."""
 
 def flask_engine_allowed(serializer: Any) -> bool:
     """True when the current app context lets an engine stand in for this session serializer."""

@@ -60,7 +60,7 @@ _FLASK_MAX_COOKIE_SIZE = _FlaskResponse.__dict__["max_cookie_size"]
 # id -> (serializer, verdict); holding the serializer keeps its id from being reused.
 _default_serializers: dict[int, tuple[t.Any, bool]] = {}
 # SessionSerializer asks Rust whether the app context allows its engine.
-_core.register_flask_context(_cv_app, _engine.stock_only, DefaultJSONProvider)
+_core.register_flask_context(_cv_app, _engine.stock_only, DefaultJSONProvider, _DEFAULT_TAG_COUNT, _DEFAULT_TAG_KEYS)
 
 
 def _has_default_tags(serializer: t.Any) -> bool:

@@ -12,10 +12,6 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
-/// Flask's default tag list: 8 tags, 6 of them with a key (see flask.py).
-const DEFAULT_TAG_COUNT: usize = 8;
-const DEFAULT_TAG_KEYS: usize = 6;
-
 /// What flask.py hands over once at import.
 struct FlaskContext {
     /// `flask.globals._cv_app`
@@ -24,6 +20,10 @@ struct FlaskContext {
     stock_only: Py<PyAny>,
     /// `flask.json.provider.DefaultJSONProvider`
     default_provider: Py<PyType>,
+    /// Length of Flask's default tag list and of its keyed tags: a
+    /// serializer whose lists grew has had a tag registered.
+    default_tag_count: usize,
+    default_tag_keys: usize,
 }
 
 static FLASK_CONTEXT: PyOnceLock<FlaskContext> = PyOnceLock::new();
@@ -52,6 +52,8 @@ fn register_flask_context(
     app_context: &Bound<'_, PyAny>,
     stock_only: &Bound<'_, PyAny>,
     default_provider: &Bound<'_, PyType>,
+    default_tag_count: usize,
+    default_tag_keys: usize,
 ) -> PyResult<()> {
     if !is_context_var(app_context) || !is_context_var(stock_only) {
         return Err(pyo3::exceptions::PyTypeError::new_err(
@@ -63,6 +65,8 @@ fn register_flask_context(
         app_context: app_context.clone().unbind(),
         stock_only: stock_only.clone().unbind(),
         default_provider: default_provider.clone().unbind(),
+        default_tag_count,
+        default_tag_keys,
     });
     Ok(())
 }
@@ -91,8 +95,8 @@ pub fn engine_allowed(serializer: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(provider.get_type().is(context.default_provider.bind(py))
         && provider.getattr(intern!(py, "sort_keys"))?.is(&*py_true)
         && provider.getattr(intern!(py, "ensure_ascii"))?.is(&*py_true)
-        && serializer.getattr(intern!(py, "order"))?.len()? == DEFAULT_TAG_COUNT
-        && serializer.getattr(intern!(py, "tags"))?.len()? == DEFAULT_TAG_KEYS)
+        && serializer.getattr(intern!(py, "order"))?.len()? == context.default_tag_count
+        && serializer.getattr(intern!(py, "tags"))?.len()? == context.default_tag_keys)
 }
 
 /// `engine_allowed` for Python, where an error means no (stock then runs
