@@ -45,13 +45,19 @@ def cookie_value(header: str, name: str) -> Any:
 def is_plain_cookie_value(value: str) -> bool:
     """True when ``value`` is only base64url and ``.``, which Werkzeug never quotes."""
 
-def register_flask_context(
-    app_context: Any, stock_only: Any, default_provider: type, default_tag_count: int, default_tag_keys: int
-) -> None:
-    """Flask's app-context variable, the stock-only flag, Flask's default JSON provider and tag-list lengths."""
+def register_stock_only(var: Any) -> None:
+    """The ContextVar set while stock code re-runs a call the engine declined."""
+
+def register_flask_context(app_context: Any, default_provider: type, default_tag_count: int, default_tag_keys: int) -> None:
+    """Flask's app-context variable, Flask's default JSON provider and tag-list lengths."""
 
 def flask_engine_allowed(serializer: Any) -> bool:
     """True when the current app context lets an engine stand in for this session serializer."""
+
+def install_serializer_method(cls: type, method: str) -> None:
+    """Replaces ``cls.dumps``/``cls.loads`` with a C-level method for ``method``
+    (``dumps``, ``timed_loads``, ``flask_dumps`` or ``flask_loads``), keeping
+    the Python method as ``_dumps_python``/``_loads_python``."""
 
 def json_dumps(obj: Any, ensure_ascii: bool, sort_keys: bool, compact: bool, flask_tags: bool) -> Any: ...
 def json_loads(data: bytes, flask_tags: bool) -> Any: ...

@@ -41,6 +41,7 @@ _SIGNER_KWARGS = frozenset({"key_derivation", "digest_method", "sep"})
 #: Set while stock code re-runs a call the engine declined (a bad token, say):
 #: the signers stock builds on the way would only decline it again.
 stock_only: contextvars.ContextVar[bool] = contextvars.ContextVar("itsdangerous_rs_stock_only", default=False)
+_core.register_stock_only(stock_only)
 
 
 def run_stock(call: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:

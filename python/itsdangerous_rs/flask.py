@@ -60,7 +60,7 @@ _FLASK_MAX_COOKIE_SIZE = _FlaskResponse.__dict__["max_cookie_size"]
 # id -> (serializer, verdict); holding the serializer keeps its id from being reused.
 _default_serializers: dict[int, tuple[t.Any, bool]] = {}
 # SessionSerializer asks Rust whether the app context allows its engine.
-_core.register_flask_context(_cv_app, _engine.stock_only, DefaultJSONProvider, _DEFAULT_TAG_COUNT, _DEFAULT_TAG_KEYS)
+_core.register_flask_context(_cv_app, DefaultJSONProvider, _DEFAULT_TAG_COUNT, _DEFAULT_TAG_KEYS)
 
 
 def _has_default_tags(serializer: t.Any) -> bool:
@@ -148,6 +148,18 @@ class SessionSerializer(URLSafeTimedSerializer):
                 return rv
             return _engine.run_stock(super().loads, s, max_age, return_timestamp, salt)
         return super().loads(s, max_age, return_timestamp, salt)
+
+    def _dumps_declined(self, obj: t.Any) -> t.Any:
+        return _engine.run_stock(super().dumps, obj, None)
+
+    def _loads_declined(self, s: str | bytes, max_age: int | None) -> t.Any:
+        return _engine.run_stock(super().loads, s, max_age, False, None)
+
+
+# As in serializer.py: C-level dumps/loads, the Python methods above for
+# every other call.
+_core.install_serializer_method(SessionSerializer, "flask_dumps")
+_core.install_serializer_method(SessionSerializer, "flask_loads")
 
 
 class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):

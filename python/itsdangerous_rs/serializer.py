@@ -14,6 +14,7 @@ from itsdangerous import signer as _signer
 from itsdangerous import timed as _timed
 from itsdangerous import url_safe as _url_safe
 
+from . import _core
 from . import _engine
 from .signer import Signer
 from .signer import TimestampSigner
@@ -113,6 +114,10 @@ class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
                 return rv
         return super().dumps(obj, salt)
 
+    def _dumps_declined(self, obj: t.Any) -> t.Any:
+        """``dumps`` of an object the engine declined: stock writes it or raises."""
+        return super().dumps(obj)
+
     def loads(self, s: str | bytes, salt: str | bytes | None = None, **kwargs: t.Any) -> t.Any:
         engine = self._rs_engine(salt)
         if engine is not None and not kwargs:
@@ -137,7 +142,7 @@ class TimedSerializer(_timed.TimedSerializer, Serializer):  # type: ignore[type-
         salt: str | bytes | None = None,
     ) -> t.Any:
         engine = self._rs_engine(salt)
-        if engine is not None and (max_age is None or type(max_age) is int):
+        if engine is not None and (max_age is None or type(max_age) is int) and type(return_timestamp) is bool:
             rv = engine.loads(s, max_age, _time.time(), return_timestamp)
             if rv is not NotImplemented:
                 if return_timestamp:
@@ -146,6 +151,17 @@ class TimedSerializer(_timed.TimedSerializer, Serializer):  # type: ignore[type-
             # Declined (a bad or expired token, say): stock decides without Rust retrying.
             return _engine.run_stock(super().loads, s, max_age, return_timestamp, salt)
         return super().loads(s, max_age, return_timestamp, salt)
+
+    def _loads_declined(self, s: str | bytes, max_age: int | None) -> t.Any:
+        """``loads`` of a token the engine declined: stock decides without Rust retrying."""
+        return _engine.run_stock(super().loads, s, max_age, False, None)
+
+
+# The two hottest calls skip the Python frame: C-level methods (methods.rs)
+# take the default call shape straight to the engine and hand every other
+# call to the Python methods above, kept as ``_dumps_python``/``_loads_python``.
+_core.install_serializer_method(Serializer, "dumps")
+_core.install_serializer_method(TimedSerializer, "timed_loads")
 
 
 class URLSafeSerializer(_url_safe.URLSafeSerializer, Serializer):

@@ -338,7 +338,7 @@ impl Engine {
 
     /// `Serializer.dumps` for the engine's format; `now` for timed serializers.
     #[pyo3(signature = (obj, now=None))]
-    fn dumps<'py>(&self, py: Python<'py>, obj: &Bound<'py, PyAny>, now: Option<&Bound<'py, PyAny>>) -> Bound<'py, PyAny> {
+    pub(crate) fn dumps<'py>(&self, py: Python<'py>, obj: &Bound<'py, PyAny>, now: Option<&Bound<'py, PyAny>>) -> Bound<'py, PyAny> {
         let not_implemented = || py.NotImplemented().into_bound(py);
         if self.format == Format::Raw {
             return not_implemented();
@@ -364,7 +364,7 @@ impl Engine {
 
     /// `dumps` for Flask's session serializer `serializer`: NotImplemented
     /// unless the current app context allows the engine (flask_context.rs).
-    fn flask_dumps<'py>(&self, py: Python<'py>, serializer: &Bound<'py, PyAny>, obj: &Bound<'py, PyAny>, now: &Bound<'py, PyAny>) -> Bound<'py, PyAny> {
+    pub(crate) fn flask_dumps<'py>(&self, py: Python<'py>, serializer: &Bound<'py, PyAny>, obj: &Bound<'py, PyAny>, now: &Bound<'py, PyAny>) -> Bound<'py, PyAny> {
         if !engine_allowed(serializer).unwrap_or(false) {
             return py.NotImplemented().into_bound(py);
         }
@@ -373,7 +373,7 @@ impl Engine {
 
     /// `loads` for Flask's session serializer, as `flask_dumps`.
     #[pyo3(signature = (serializer, token, max_age, now))]
-    fn flask_loads<'py>(
+    pub(crate) fn flask_loads<'py>(
         &self,
         py: Python<'py>,
         serializer: &Bound<'py, PyAny>,
@@ -390,7 +390,7 @@ impl Engine {
     /// `Serializer.loads` / `TimedSerializer.loads`: the object, or
     /// `(object, timestamp)` when `with_timestamp`.
     #[pyo3(signature = (token, max_age=None, now=None, with_timestamp=false))]
-    fn loads<'py>(
+    pub(crate) fn loads<'py>(
         &self,
         py: Python<'py>,
         token: &Bound<'py, PyAny>,

@@ -4,18 +4,22 @@
 use pyo3::prelude::*;
 
 mod compress;
+mod context_vars;
 mod cookie;
 mod engine;
 mod flask_context;
 mod json;
+mod methods;
 
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     compress::register(m)?;
+    context_vars::register(m)?;
     cookie::register(m)?;
     engine::register(m)?;
     flask_context::register(m)?;
     json::register(m)?;
+    methods::register(m)?;
     Ok(())
 }

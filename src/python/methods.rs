@@ -1,0 +1,349 @@
+//! `Serializer.dumps`, `TimedSerializer.loads` and the Flask session
+//! serializer's `dumps`/`loads` as C-level method descriptors.
+//!
+//! As Python methods in front of the engine they cost about a fifth of a
+//! small session's `loads`: a frame, argument binding, the `time.time()`
+//! lookup and a second call into Rust. A method descriptor's call comes
+//! straight here. Only the default call shape with a prepared engine is
+//! handled here; every other call goes to the class's original Python method
+//! (kept as `_dumps_python`/`_loads_python`) with its arguments untouched, so
+//! binding, errors and every other path stay the Python method's.
+
+use std::ffi::CStr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::ffi;
+use pyo3::intern;
+use pyo3::panic::PanicException;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+
+use super::context_vars::stock_rerun_active;
+use super::engine::Engine;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    /// `Serializer.dumps(obj, salt=None)`
+    Dumps,
+    /// `TimedSerializer.loads(s, max_age=None, return_timestamp=False, salt=None)`
+    TimedLoads,
+    /// `SessionSerializer.dumps`: as `Dumps`, if the app context allows.
+    FlaskDumps,
+    /// `SessionSerializer.loads`: as `TimedLoads`, if the app context allows.
+    FlaskLoads,
+}
+
+const DUMPS_PARAMS: [&str; 2] = ["obj", "salt"];
+const LOADS_PARAMS: [&str; 4] = ["s", "max_age", "return_timestamp", "salt"];
+
+impl Method {
+    const ALL: [Method; 4] = [Self::Dumps, Self::TimedLoads, Self::FlaskDumps, Self::FlaskLoads];
+
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "dumps" => Self::Dumps,
+            "timed_loads" => Self::TimedLoads,
+            "flask_dumps" => Self::FlaskDumps,
+            "flask_loads" => Self::FlaskLoads,
+            _ => return None,
+        })
+    }
+
+    fn is_dumps(self) -> bool {
+        matches!(self, Self::Dumps | Self::FlaskDumps)
+    }
+
+    /// The attribute the descriptor replaces.
+    fn attribute(self) -> &'static CStr {
+        if self.is_dumps() {
+            c"dumps"
+        } else {
+            c"loads"
+        }
+    }
+
+    /// Where the original Python method is kept: every call the fast path
+    /// does not take goes there.
+    fn python_method(self) -> &'static str {
+        if self.is_dumps() {
+            "_dumps_python"
+        } else {
+            "_loads_python"
+        }
+    }
+
+    /// The class's method for a call the engine declined (a bad token, an
+    /// object the engine does not write): stock, without the engine retrying.
+    fn declined_method(self) -> &'static str {
+        if self.is_dumps() {
+            "_dumps_declined"
+        } else {
+            "_loads_declined"
+        }
+    }
+
+    fn doc(self) -> &'static CStr {
+        if self.is_dumps() {
+            c"dumps($self, /, obj, salt=None)\n--\n\nitsdangerous's dumps; the default configuration runs in Rust."
+        } else {
+            c"loads($self, /, s, max_age=None, return_timestamp=False, salt=None)\n--\n\nitsdangerous's loads; the default configuration runs in Rust."
+        }
+    }
+
+    fn function(self) -> ffi::PyCMethod {
+        match self {
+            Self::Dumps => method::<0>,
+            Self::TimedLoads => method::<1>,
+            Self::FlaskDumps => method::<2>,
+            Self::FlaskLoads => method::<3>,
+        }
+    }
+}
+
+/// The arguments of one vectorcall.
+struct Call<'a> {
+    this: *mut ffi::PyObject,
+    positional: &'a [*mut ffi::PyObject],
+    keyword_values: &'a [*mut ffi::PyObject],
+    /// The keyword names (a tuple of str), or NULL.
+    keyword_names: *mut ffi::PyObject,
+}
+
+impl Call<'_> {
+    /// The arguments bound to `params` by position or by keyword; None for
+    /// any other shape (too many, unknown or repeated names), which the
+    /// Python method then binds or rejects.
+    fn bind<'py, const N: usize>(&self, py: Python<'py>, params: [&str; N]) -> Option<[Option<Borrowed<'_, 'py, PyAny>>; N]> {
+        if self.positional.len() > N {
+            return None;
+        }
+        let mut bound: [Option<Borrowed<'_, 'py, PyAny>>; N] = [None; N];
+        for (slot, &arg) in bound.iter_mut().zip(self.positional) {
+            // SAFETY: the caller's arguments live for the whole call.
+            *slot = Some(unsafe { Borrowed::from_ptr(py, arg) });
+        }
+        if self.keyword_values.is_empty() {
+            return Some(bound);
+        }
+        // SAFETY: with keyword values, CPython passes their names as a tuple.
+        let names = unsafe { Borrowed::from_ptr(py, self.keyword_names) }.cast::<PyTuple>().ok()?;
+        for (name, &value) in names.iter().zip(self.keyword_values) {
+            let name = name.cast::<PyString>().ok()?;
+            let name = name.to_str().ok()?;
+            let index = params.iter().position(|&param| param == name)?;
+            if bound[index].is_some() {
+                return None;
+            }
+            // SAFETY: as above.
+            bound[index] = Some(unsafe { Borrowed::from_ptr(py, value) });
+        }
+        Some(bound)
+    }
+
+    /// The same call, with `self` first, to `function`.
+    fn forward<'py>(&self, py: Python<'py>, function: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let mut args = Vec::with_capacity(1 + self.positional.len() + self.keyword_values.len());
+        args.push(self.this);
+        args.extend_from_slice(self.positional);
+        args.extend_from_slice(self.keyword_values);
+        // SAFETY: every pointer is a live argument of this call; the names
+        // tuple (or NULL) matches the trailing keyword values.
+        unsafe {
+            let result = ffi::PyObject_Vectorcall(function.as_ptr(), args.as_ptr(), 1 + self.positional.len(), self.keyword_names);
+            Bound::from_owned_ptr_or_err(py, result)
+        }
+    }
+}
+
+fn absent_or_none(arg: Option<Borrowed<'_, '_, PyAny>>) -> bool {
+    arg.is_none_or(|arg| arg.is_none())
+}
+
+/// The engine `_rs_engine` prepared and kept in `self.__dict__`, if any.
+fn prepared_engine<'py>(this: &Bound<'py, PyAny>) -> Option<Bound<'py, Engine>> {
+    let py = this.py();
+    // SAFETY: `this` is live; NULL (no __dict__) comes back as an error.
+    let dict = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyObject_GenericGetDict(this.as_ptr(), ptr::null_mut())) };
+    let Ok(dict) = dict else {
+        return None; // no __dict__: the Python method says what happens
+    };
+    let dict = dict.cast_into::<PyDict>().ok()?;
+    dict.get_item(intern!(py, "_rs_default_engine")).ok()??.cast_into::<Engine>().ok()
+}
+
+/// `time.time()`, looked up on each call as the Python layer does, so
+/// freezegun's patched clock is seen.
+fn now(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    static TIME: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    TIME.get_or_try_init(py, || py.import("time").map(Bound::unbind))?
+        .bind(py)
+        .getattr(intern!(py, "time"))?
+        .call0()
+}
+
+fn call_method<'py>(py: Python<'py>, method: Method, class: &Bound<'py, PyType>, call: &Call<'_>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: CPython passes the instance the descriptor was called on.
+    let this = unsafe { Bound::from_borrowed_ptr(py, call.this) };
+    match fast_path(py, method, &this, call)? {
+        FastPath::Done(result) => Ok(result),
+        FastPath::Declined(mut args) => {
+            args.insert(0, this);
+            class.getattr(method.declined_method())?.call1(PyTuple::new(py, args)?)
+        }
+        FastPath::NotTaken => call.forward(py, &class.getattr(method.python_method())?),
+    }
+}
+
+enum FastPath<'py> {
+    Done(Bound<'py, PyAny>),
+    /// The engine declined: the declined method's arguments after `self`.
+    Declined(Vec<Bound<'py, PyAny>>),
+    /// Not the default call shape, or no engine: the Python method decides.
+    NotTaken,
+}
+
+fn fast_path<'py>(py: Python<'py>, method: Method, this: &Bound<'py, PyAny>, call: &Call<'_>) -> PyResult<FastPath<'py>> {
+    let flask = matches!(method, Method::FlaskDumps | Method::FlaskLoads);
+    if method.is_dumps() {
+        let Some([Some(obj), salt]) = call.bind(py, DUMPS_PARAMS) else {
+            return Ok(FastPath::NotTaken);
+        };
+        if !absent_or_none(salt) {
+            return Ok(FastPath::NotTaken);
+        }
+        // The Flask check below covers a stock re-run itself.
+        if !flask && stock_rerun_active(py)? {
+            return Ok(FastPath::NotTaken);
+        }
+        let Some(engine) = prepared_engine(this) else {
+            return Ok(FastPath::NotTaken);
+        };
+        let now = now(py)?;
+        let engine = engine.get();
+        let result = if flask {
+            engine.flask_dumps(py, &this.getattr(intern!(py, "serializer"))?, &obj, &now)
+        } else {
+            engine.dumps(py, &obj, Some(&now))
+        };
+        return Ok(if result.is(py.NotImplemented()) {
+            FastPath::Declined(vec![obj.to_owned()])
+        } else {
+            FastPath::Done(result)
+        });
+    }
+
+    let Some([Some(token), max_age, return_timestamp, salt]) = call.bind(py, LOADS_PARAMS) else {
+        return Ok(FastPath::NotTaken);
+    };
+    let max_age = max_age.filter(|max_age| !max_age.is_none());
+    // SAFETY: a type check on a live object.
+    let exact_int = |value: &Borrowed<'_, '_, PyAny>| unsafe { ffi::PyLong_CheckExact(value.as_ptr()) != 0 };
+    let plain_call = absent_or_none(salt)
+        && return_timestamp.is_none_or(|value| value.is(&*pyo3::types::PyBool::new(py, false)))
+        && max_age.as_ref().is_none_or(exact_int);
+    if !plain_call || (!flask && stock_rerun_active(py)?) {
+        return Ok(FastPath::NotTaken);
+    }
+    let Some(engine) = prepared_engine(this) else {
+        return Ok(FastPath::NotTaken);
+    };
+    let now = now(py)?;
+    let engine = engine.get();
+    let max_age = max_age.as_deref();
+    let result = if flask {
+        engine.flask_loads(py, &this.getattr(intern!(py, "serializer"))?, &token, max_age, &now)?
+    } else {
+        engine.loads(py, &token, max_age, Some(&now), false)?
+    };
+    Ok(if result.is(py.NotImplemented()) {
+        let max_age = max_age.map_or_else(|| py.None().into_bound(py), |max_age| max_age.clone());
+        FastPath::Declined(vec![token.to_owned(), max_age])
+    } else {
+        FastPath::Done(result)
+    })
+}
+
+/// The descriptors' C function; `ID` picks the method.
+unsafe extern "C" fn method<const ID: usize>(
+    this: *mut ffi::PyObject,
+    class: *mut ffi::PyTypeObject,
+    args: *const *mut ffi::PyObject,
+    nargsf: ffi::Py_ssize_t,
+    keyword_names: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls methods with the thread attached.
+    let py = unsafe { Python::assume_attached() };
+    let positional_count = ffi::PyVectorcall_NARGS(nargsf as usize) as usize;
+    let keyword_count = if keyword_names.is_null() {
+        0
+    } else {
+        // SAFETY: a non-NULL `kwnames` is a tuple.
+        unsafe { ffi::PyTuple_GET_SIZE(keyword_names) as usize }
+    };
+    let all = if args.is_null() {
+        &[][..]
+    } else {
+        // SAFETY: vectorcall's contract: positional then keyword values.
+        unsafe { std::slice::from_raw_parts(args, positional_count + keyword_count) }
+    };
+    let call = Call {
+        this,
+        positional: &all[..positional_count],
+        keyword_values: &all[positional_count..],
+        keyword_names,
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the defining class the descriptor was made for.
+        let class = unsafe { Bound::from_borrowed_ptr(py, class.cast()) }.cast_into::<PyType>()?;
+        call_method(py, Method::ALL[ID], &class, &call)
+    }));
+    let error = match outcome {
+        Ok(Ok(result)) => return result.into_ptr(),
+        Ok(Err(error)) => error,
+        Err(_) => PanicException::new_err("panic in an itsdangerous_rs serializer method"),
+    };
+    error.restore(py);
+    ptr::null_mut()
+}
+
+/// Replaces `class.dumps` or `class.loads` with the method descriptor for
+/// `method`, keeping the Python method as `_dumps_python`/`_loads_python`.
+/// The class must define `_dumps_declined`/`_loads_declined`.
+#[pyfunction]
+fn install_serializer_method(class: &Bound<'_, PyType>, method: &str) -> PyResult<()> {
+    let py = class.py();
+    let method = Method::from_name(method).ok_or_else(|| PyValueError::new_err(format!("unknown method: {method}")))?;
+    let attribute = method.attribute().to_str().expect("ASCII name");
+    let own = |name: &str| -> PyResult<Bound<'_, PyAny>> {
+        class
+            .getattr(intern!(py, "__dict__"))?
+            .get_item(name)
+            .map_err(|_| PyValueError::new_err(format!("{} defines no {name}", class.qualname().map(|n| n.to_string()).unwrap_or_default())))
+    };
+    own(method.declined_method())?;
+    let python_method = own(attribute)?;
+    // SAFETY: a type check on a live object.
+    if unsafe { ffi::PyFunction_Check(python_method.as_ptr()) } == 0 {
+        return Err(PyValueError::new_err(format!("{attribute} is not a Python function (installed twice?)")));
+    }
+    // Leaked once per install: CPython keeps the pointer for the class's life.
+    let definition = Box::leak(Box::new(ffi::PyMethodDef {
+        ml_name: method.attribute().as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCMethod: method.function() },
+        ml_flags: ffi::METH_METHOD | ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
+        ml_doc: method.doc().as_ptr(),
+    }));
+    // SAFETY: a live type and a definition that lives forever.
+    let descriptor = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(class.as_type_ptr(), definition)) }?;
+    class.setattr(method.python_method(), python_method)?;
+    class.setattr(attribute, descriptor)?;
+    Ok(())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(install_serializer_method, m)?)?;
+    Ok(())
+}
