@@ -404,17 +404,35 @@ fn reuse_does_not_leak_state() {
 }
 
 #[test]
+fn adler32_block_versions_agree() {
+    let mut rng = Rng(11);
+    for round in 0..2000 {
+        let len = if round % 10 == 0 { ADLER_NMAX } else { (rng.next() as usize % 40) * 16 };
+        let mut data = random_bytes(&mut rng, len);
+        if round % 7 == 0 {
+            data.fill(0xff);
+        }
+        let (a, b) = (rng.next() as u32 % ADLER_MOD, rng.next() as u32 % ADLER_MOD);
+        assert_eq!(adler32_blocks(a, b, &data), adler32_blocks_portable(a, b, &data), "len {len}");
+    }
+}
+
+#[test]
 fn adler32_matches_zlib() {
     let mut rng = Rng(7);
-    for len in [0, 1, 5551, 5552, 5553, 20_000] {
+    let lengths = (0..100).chain((100..600).step_by(7)).chain([5551, 5552, 5553, 5568, 20_000]);
+    for len in lengths {
         let data = random_bytes(&mut rng, len);
         let ours = adler32(&data);
         let zlib = unsafe { libz_sys::adler32(1, data.as_ptr(), data.len() as _) } as u32;
         assert_eq!(ours, zlib, "len {len}");
     }
-    assert_eq!(adler32(&[0xff; 100_000]), unsafe {
-        libz_sys::adler32(1, [0xffu8; 100_000].as_ptr(), 100_000)
-    } as u32);
+    // All bytes 0xff: the largest sums, where an overflow would show.
+    for len in [15, 16, 17, 5552, 5553, 100_000] {
+        let data = vec![0xffu8; len];
+        let zlib = unsafe { libz_sys::adler32(1, data.as_ptr(), len as _) } as u32;
+        assert_eq!(adler32(&data), zlib, "len {len} of 0xff");
+    }
 }
 
 #[test]
