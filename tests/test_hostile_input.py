@@ -312,6 +312,11 @@ def deep(n: int, open_: bytes = b"[", close: bytes = b"]") -> bytes:
 
 GARBAGE_JSON = {
     "invalid utf-8": b"\xff\xfe\x80",
+    "invalid utf-8 in a string": b'{"a":"ok","b":"\xc3\x28"}',
+    "invalid utf-8 in a key": b'{"a":1,"\xff":2}',
+    "invalid utf-8 after a tag": b'{" u":"0123456789abcdef0123456789abcdef","x":"\xe2\x82"}',
+    "overlong utf-8": b'["x","\xc0\xaf"]',
+    "utf-8 surrogate": b'{"a":"\xed\xa0\x80"}',
     "lone surrogate escape": b'"\\ud800"',
     "invalid json": b"{not json",
     "trailing data": b'{"a":1}x',

@@ -423,9 +423,9 @@ impl Engine {
         } else {
             value
         };
-        if std::str::from_utf8(json).is_err() {
-            return not_implemented();
-        }
+        // Invalid UTF-8 needs no check of its own: the parser validates every
+        // string and rejects non-ASCII bytes elsewhere, and a rejection is
+        // NotImplemented like any other.
         let Ok(obj) = load_py(py, json, self.format == Format::FlaskSession) else {
             return not_implemented();
         };
