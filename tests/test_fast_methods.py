@@ -176,6 +176,26 @@ def test_outside_an_app_context_the_session_serializer_is_stock(frozen_clock):
     assert ours.loads(stock.dumps(unsorted)) == unsorted
 
 
+def test_plain_methods_leave_a_session_serializer_to_its_context_check(frozen_clock):
+    # Skipping SessionSerializer's own methods reaches the plain ones, which
+    # must not use its engine: outside an app context Flask's JSON is unsorted.
+    class Skipping(SessionSerializer):
+        def dumps(self, obj, salt=None):
+            return super(SessionSerializer, self).dumps(obj, salt)
+
+        def loads(self, s, max_age=None, return_timestamp=False, salt=None):
+            return super(SessionSerializer, self).loads(s, max_age, return_timestamp, salt)
+
+    app, ours, stock = flask_pair()
+    skipping = Skipping(ours.secret_keys, salt=ours.salt, serializer=ours.serializer, signer_kwargs=ours.signer_kwargs)
+    unsorted = {"b": 1, "a": (2, 3)}
+    with app.app_context():
+        assert skipping.dumps(unsorted) == stock.dumps(unsorted)  # prepares the engine
+    assert skipping.__dict__.get("_rs_default_engine") is not None
+    assert skipping.dumps(unsorted) == stock.dumps(unsorted)
+    assert skipping.loads(stock.dumps(unsorted)) == unsorted
+
+
 def test_subclass_overrides_and_super_calls(frozen_clock):
     class Tagged(itsdangerous_rs.URLSafeTimedSerializer):
         def dumps(self, obj, salt=None):

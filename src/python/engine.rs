@@ -244,6 +244,11 @@ fn now_arg(value: Option<&Bound<'_, PyAny>>) -> Result<Option<i64>, ()> {
 }
 
 impl Engine {
+    /// True for a Flask session engine, whose output depends on the app context.
+    pub(crate) fn is_flask_session(&self) -> bool {
+        self.format == Format::FlaskSession
+    }
+
     /// Verifies the token; the value, and the timestamp of a timed token.
     fn verify<'a>(&self, token: &'a [u8], max_age: Option<i64>, now: i64) -> Option<(&'a [u8], Option<u64>)> {
         if self.timed {

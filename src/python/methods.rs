@@ -162,8 +162,11 @@ fn absent_or_none(arg: Option<Borrowed<'_, '_, PyAny>>) -> bool {
     arg.is_none_or(|arg| arg.is_none())
 }
 
-/// The engine `_rs_engine` prepared and kept in `self.__dict__`, if any.
-fn prepared_engine<'py>(this: &Bound<'py, PyAny>) -> Option<Bound<'py, Engine>> {
+/// The engine `_rs_engine` prepared and kept in `self.__dict__`, if any,
+/// when it suits the method: a Flask session engine only for the Flask
+/// methods, which check the app context (the plain methods can meet a
+/// session serializer through `super(SessionSerializer, self)`).
+fn prepared_engine<'py>(this: &Bound<'py, PyAny>, flask: bool) -> Option<Bound<'py, Engine>> {
     let py = this.py();
     // SAFETY: `this` is live; NULL (no __dict__) comes back as an error.
     let dict = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyObject_GenericGetDict(this.as_ptr(), ptr::null_mut())) };
@@ -171,7 +174,8 @@ fn prepared_engine<'py>(this: &Bound<'py, PyAny>) -> Option<Bound<'py, Engine>> 
         return None; // no __dict__: the Python method says what happens
     };
     let dict = dict.cast_into::<PyDict>().ok()?;
-    dict.get_item(intern!(py, "_rs_default_engine")).ok()??.cast_into::<Engine>().ok()
+    let engine = dict.get_item(intern!(py, "_rs_default_engine")).ok()??.cast_into::<Engine>().ok()?;
+    (engine.get().is_flask_session() == flask).then_some(engine)
 }
 
 /// `time.time()`, looked up on each call as the Python layer does, so
@@ -218,7 +222,7 @@ fn fast_path<'py>(py: Python<'py>, method: Method, this: &Bound<'py, PyAny>, cal
         if !flask && stock_rerun_active(py)? {
             return Ok(FastPath::NotTaken);
         }
-        let Some(engine) = prepared_engine(this) else {
+        let Some(engine) = prepared_engine(this, flask) else {
             return Ok(FastPath::NotTaken);
         };
         let now = now(py)?;
@@ -247,7 +251,7 @@ fn fast_path<'py>(py: Python<'py>, method: Method, this: &Bound<'py, PyAny>, cal
     if !plain_call || (!flask && stock_rerun_active(py)?) {
         return Ok(FastPath::NotTaken);
     }
-    let Some(engine) = prepared_engine(this) else {
+    let Some(engine) = prepared_engine(this, flask) else {
         return Ok(FastPath::NotTaken);
     };
     let now = now(py)?;
