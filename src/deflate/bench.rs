@@ -167,33 +167,33 @@ fn profile_rust_3584() {
 }
 
 /// The login compress with caches warm, and after a 1 MiB sweep that
-/// evicts L2 (as a request's other work may): medians of 400 batches, the
-/// sweep's own time subtracted.
+/// evicts L2 (as a request's other work may): medians of batches, the
+/// sweep's own time subtracted, best of five interleaved rounds.
 #[test]
 #[ignore]
 fn cold_cache() {
-    use std::time::Instant;
     let json = login_session_json();
     let mut sweep = vec![1u8; 1 << 20];
-    let mut touch = |s: &mut Vec<u8>| {
-        for i in (0..s.len()).step_by(64) {
-            s[i] = s[i].wrapping_add(1);
+    let mut touch = move || {
+        for i in (0..sweep.len()).step_by(64) {
+            sweep[i] = sweep[i].wrapping_add(1);
         }
-        black_box(&s);
+        black_box(&sweep);
     };
-    let (mut warm, mut with, mut only) = (vec![], vec![], vec![]);
-    for _ in 0..400 {
-        let t = Instant::now();
-        for _ in 0..20 { black_box(super::zlib_compress_level6(black_box(&json))); }
-        warm.push(t.elapsed().as_nanos() as f64 / 20.0);
-        let t = Instant::now();
-        for _ in 0..20 { touch(&mut sweep); }
-        only.push(t.elapsed().as_nanos() as f64 / 20.0);
-        let t = Instant::now();
-        for _ in 0..20 { touch(&mut sweep); black_box(super::zlib_compress_level6(black_box(&json))); }
-        with.push(t.elapsed().as_nanos() as f64 / 20.0);
+    let compress = || {
+        black_box(zlib_compress_level6(black_box(&json)));
+    };
+    let (mut warm, mut only, mut with) = (f64::MAX, f64::MAX, f64::MAX);
+    for _ in 0..5 {
+        warm = warm.min(per_call_ns(80, 20, compress).0);
+        only = only.min(per_call_ns(80, 20, &mut touch).0);
+        with = with.min(
+            per_call_ns(80, 20, || {
+                touch();
+                compress();
+            })
+            .0,
+        );
     }
-    let med = |v: &mut Vec<f64>| { v.sort_by(|a, b| a.partial_cmp(b).unwrap()); v[v.len() / 2] };
-    let (w, o, c) = (med(&mut warm), med(&mut only), med(&mut with));
-    println!("warm {w:.0} ns, cold {:.0} ns (sweep {o:.0})", c - o);
+    println!("warm {warm:.0} ns, cold {:.0} ns (sweep {only:.0})", with - only);
 }
