@@ -130,7 +130,7 @@ class SessionSerializer(URLSafeTimedSerializer):
             rv = engine.flask_dumps(self.serializer, obj, _time.time())
             if rv is not NotImplemented:
                 return rv
-            return _engine.run_stock(super().dumps, obj, salt)
+            return self._dumps_declined(obj)
         return super().dumps(obj, salt)
 
     def loads(  # type: ignore[override]
@@ -146,13 +146,15 @@ class SessionSerializer(URLSafeTimedSerializer):
             rv = engine.flask_loads(self.serializer, s, max_age, _time.time())
             if rv is not NotImplemented:
                 return rv
-            return _engine.run_stock(super().loads, s, max_age, return_timestamp, salt)
+            return self._loads_declined(s, max_age)  # return_timestamp is falsy here
         return super().loads(s, max_age, return_timestamp, salt)
 
     def _dumps_declined(self, obj: t.Any) -> t.Any:
+        """``dumps`` the engine or the app context declined: stock, without Rust retrying."""
         return _engine.run_stock(super().dumps, obj, None)
 
     def _loads_declined(self, s: str | bytes, max_age: int | None) -> t.Any:
+        """``loads`` the engine or the app context declined: stock, without Rust retrying."""
         return _engine.run_stock(super().loads, s, max_age, False, None)
 
 
