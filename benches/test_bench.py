@@ -175,7 +175,8 @@ def _engine_verdict(engine, dump_obj, token, max_age) -> bool | None:
 def rust_path_flask(dump_obj=None, token=None, max_age=None) -> bool | None:
     try:
         with APPS["ours"].app_context():
-            return _engine_verdict(flask_serializer("ours")._rs_session_engine(), dump_obj, token, max_age)
+            # _rs_engine(None) also makes the per-call app-context check.
+            return _engine_verdict(flask_serializer("ours")._rs_engine(None), dump_obj, token, max_age)
     except Exception:
         return None
 
