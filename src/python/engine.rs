@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 
 use super::flask_context::engine_allowed;
-use super::json::{dump_py, load_py, DumpOptions};
+use super::json::{ascii_str, dump_py, load_py, DumpOptions};
 use crate::payload::{self, PayloadError};
 use crate::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
 use crate::token::TokenSigner;
@@ -361,6 +361,11 @@ impl Engine {
         } else {
             self.signer.sign(&json, timestamp)
         };
+        if token.is_ascii() {
+            // Always, unless a custom separator is not ASCII.
+            // SAFETY: checked just above.
+            return unsafe { ascii_str(py, &token) }.unwrap_or_else(|_| not_implemented());
+        }
         match std::str::from_utf8(&token) {
             Ok(text) => PyString::new(py, text).into_any(),
             Err(_) => not_implemented(),

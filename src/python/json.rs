@@ -199,19 +199,28 @@ unsafe fn new_str<'py>(
     s: &str,
     ascii: bool,
 ) -> Result<Bound<'py, PyAny>, Fallback> {
-    let len = s.len() as ffi::Py_ssize_t;
     if ascii {
-        let p = ffi::PyUnicode_New(len, 127);
-        if p.is_null() {
-            return failed();
-        }
-        if len > 0 {
-            ptr::copy_nonoverlapping(s.as_ptr(), ffi::PyUnicode_DATA(p) as *mut u8, s.len());
-        }
-        Ok(Bound::from_owned_ptr(py, p))
+        ascii_str(py, s.as_bytes()).map_err(|_| Fallback)
     } else {
-        owned(py, ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), len))
+        owned(py, ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t))
     }
+}
+
+/// A new `str` from ASCII bytes, copied straight into its one-byte storage
+/// (PyUnicode_FromStringAndSize would run the UTF-8 decoder over them).
+///
+/// # Safety
+/// Every byte must be below 128: the str's max char says so.
+pub(crate) unsafe fn ascii_str<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    debug_assert!(bytes.is_ascii());
+    // A new compact ASCII str has `len` writable bytes at PyUnicode_DATA
+    // (its terminator is already in place).
+    let p = ffi::PyUnicode_New(bytes.len() as ffi::Py_ssize_t, 127);
+    if p.is_null() {
+        return Err(PyErr::fetch(py));
+    }
+    ptr::copy_nonoverlapping(bytes.as_ptr(), ffi::PyUnicode_DATA(p) as *mut u8, bytes.len());
+    Ok(Bound::from_owned_ptr(py, p))
 }
 
 // ---------------------------------------------------------------------------
