@@ -278,8 +278,6 @@ unsafe extern "C" fn method<const ID: usize>(
     nargsf: ffi::Py_ssize_t,
     keyword_names: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    // SAFETY: CPython calls methods with the thread attached.
-    let py = unsafe { Python::assume_attached() };
     let positional_count = ffi::PyVectorcall_NARGS(nargsf as usize) as usize;
     let keyword_count = if keyword_names.is_null() {
         0
@@ -299,18 +297,32 @@ unsafe extern "C" fn method<const ID: usize>(
         keyword_values: &all[positional_count..],
         keyword_names,
     };
+    // Attach through PyO3 rather than assume it: PyO3 then knows the thread
+    // is attached and releases a `Py` dropped in here at once. Otherwise it
+    // queues the release in a pool that only a PyO3 entry point empties,
+    // and a loop of these calls alone grows that pool without bound.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: the defining class the descriptor was made for.
-        let class = unsafe { Bound::from_borrowed_ptr(py, class.cast()) }.cast_into::<PyType>()?;
-        call_method(py, Method::ALL[ID], &class, &call)
+        Python::attach(|py| {
+            // SAFETY: the defining class the descriptor was made for.
+            let result = unsafe { Bound::from_borrowed_ptr(py, class.cast()) }
+                .cast_into::<PyType>()
+                .map_err(PyErr::from)
+                .and_then(|class| call_method(py, Method::ALL[ID], &class, &call));
+            match result {
+                Ok(result) => result.into_ptr(),
+                Err(error) => {
+                    error.restore(py);
+                    ptr::null_mut()
+                }
+            }
+        })
     }));
-    let error = match outcome {
-        Ok(Ok(result)) => return result.into_ptr(),
-        Ok(Err(error)) => error,
-        Err(_) => PanicException::new_err("panic in an itsdangerous_rs serializer method"),
-    };
-    error.restore(py);
-    ptr::null_mut()
+    outcome.unwrap_or_else(|_| {
+        // SAFETY: CPython calls methods with the thread attached.
+        let py = unsafe { Python::assume_attached() };
+        PanicException::new_err("panic in an itsdangerous_rs serializer method").restore(py);
+        ptr::null_mut()
+    })
 }
 
 /// Replaces `class.dumps` or `class.loads` with the method descriptor for
