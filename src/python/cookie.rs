@@ -2,15 +2,17 @@
 
 use pyo3::prelude::*;
 
+use super::json::ascii_str;
 use crate::cookie::{find_cookie, is_plain_token};
 
 /// `request.cookies.get(name)`, or `NotImplemented` when Werkzeug must parse.
 #[pyfunction]
-fn cookie_value<'py>(py: Python<'py>, header: &str, name: &str) -> Bound<'py, PyAny> {
+fn cookie_value<'py>(py: Python<'py>, header: &str, name: &str) -> PyResult<Bound<'py, PyAny>> {
     match find_cookie(header, name) {
-        Ok(Some(value)) => pyo3::types::PyString::new(py, value).into_any(),
-        Ok(None) => py.None().into_bound(py),
-        Err(_) => py.NotImplemented().into_bound(py),
+        // SAFETY: find_cookie only reads headers of printable ASCII.
+        Ok(Some(value)) => unsafe { ascii_str(py, value.as_bytes()) },
+        Ok(None) => Ok(py.None().into_bound(py)),
+        Err(_) => Ok(py.NotImplemented().into_bound(py)),
     }
 }
 
