@@ -1,0 +1,170 @@
+"""Where a small session's dumps or loads spends its time, by part. Not a test.
+
+For each case (Flask session serializer and plain URLSafeTimedSerializer,
+dumps and loads), on the packaged sample sessions:
+
+1. timeit of the whole call, stock and ours interleaved round by round
+   (each round the best of 5 x N calls; the report gives the median round);
+2. ``perf record --call-graph dwarf`` of a loop of ours alone, and each
+   sample inside the C-level method (``python::methods::method``) goes to
+   the innermost frame that matches a part below (so HMAC's SHA-1 counts as
+   HMAC even though the engine called it).
+
+The share of samples times the timeit median gives each part in
+microseconds. dwarf unwinding copies 64 KiB of stack per sample: the
+deflate's frame is larger than perf's usual 8 KiB, and a shorter copy would
+lose those samples' callers. Needs ``perf`` (Debian: linux-perf).
+
+    python scripts/profile_split.py [--size small] [--calls 150000] [CASE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import itertools
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import timeit
+
+CASES = ("flask_dumps", "flask_loads", "plain_dumps", "plain_loads")
+SECRET = "profile split secret key"
+RING = 256  # distinct sessions, as in benches/: no cache of recent results helps
+MAX_AGE = 3600
+
+# Checked innermost frame first; the first part that matches takes the sample.
+PARTS = [
+    ("inflate", r"itsdangerous_rs::inflate|compress::decompress"),
+    ("deflate", r"itsdangerous_rs::deflate|compress::compress"),
+    ("JSON to or from Python objects", r"python::json::|itsdangerous_rs::json::"),
+    ("HMAC-SHA1", r"sha1::|hmac::|signing::"),
+    ("base64", r"base64|encoding::"),
+    ("token split and timestamp", r"token::"),
+    ("context checks (Flask app, stock re-run)", r"flask_context::|context_vars::"),
+    # The payload memo's code is inlined into the engine's methods: it counts here.
+    ("engine: arguments, memo, buffers, result", r"python::engine::"),
+    ("method call: attach, binding, time.time()", r"python::methods::"),
+]
+BOUNDARY = "python::methods::method"
+
+
+def workloads(size: str, impl: str):
+    """The four cases' calls for one side, each over RING distinct inputs."""
+    import flask
+    import itsdangerous
+    from flask.sessions import SecureCookieSessionInterface as StockInterface
+
+    import itsdangerous_rs
+    from itsdangerous_rs import samples
+    from itsdangerous_rs.flask import SecureCookieSessionInterface as OurInterface
+
+    sessions = [dict(samples.load(size), counter=i) for i in range(1, RING + 1)]
+    stock_app = flask.Flask("stock")
+    stock_app.secret_key = SECRET
+    stock_app.session_interface = StockInterface()
+    with stock_app.app_context():
+        serializer = stock_app.session_interface.get_signing_serializer(stock_app)
+        flask_tokens = [serializer.dumps(s) for s in sessions]
+    plain_tokens = [itsdangerous.URLSafeTimedSerializer(SECRET).dumps(s) for s in sessions]
+
+    app = flask.Flask(impl)
+    app.secret_key = SECRET
+    app.session_interface = StockInterface() if impl == "stock" else OurInterface()
+    context = app.app_context()
+    context.push()  # left pushed: the Flask cases run inside it, as Flask runs them
+    flask_serializer = app.session_interface.get_signing_serializer(app)
+    max_age = int(app.permanent_session_lifetime.total_seconds())
+    plain = (itsdangerous if impl == "stock" else itsdangerous_rs).URLSafeTimedSerializer(SECRET)
+
+    def ring(items):
+        return itertools.cycle(items).__next__
+
+    return context, {
+        "flask_dumps": lambda nxt=ring(sessions): flask_serializer.dumps(nxt()),
+        "flask_loads": lambda nxt=ring(flask_tokens): flask_serializer.loads(nxt(), max_age=max_age),
+        "plain_dumps": lambda nxt=ring(sessions): plain.dumps(nxt()),
+        "plain_loads": lambda nxt=ring(plain_tokens): plain.loads(nxt(), max_age=MAX_AGE),
+    }
+
+
+def whole_call_us(size: str, cases: list[str], rounds: int) -> dict[tuple[str, str], float]:
+    """Median over rounds of the best of 5 x n calls, stock and ours alternating."""
+    times: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
+    for _ in range(rounds):
+        for impl in ("stock", "ours"):
+            context, calls = workloads(size, impl)
+            try:
+                for case in cases:
+                    n = 1000 if impl == "ours" else 200
+                    best = min(timeit.repeat(calls[case], number=n, repeat=5))
+                    times[case, impl].append(best / n * 1e6)
+            finally:
+                context.pop()
+    return {key: statistics.median(values) for key, values in times.items()}
+
+
+def run_loop(size: str, case: str, calls: int) -> None:
+    """The profiled process: ours alone, warmed up, then `calls` calls."""
+    _, workload = workloads(size, "ours")
+    call = workload[case]
+    for _ in range(2000):
+        call()
+    for _ in range(calls):
+        call()
+
+
+def part_shares(size: str, case: str, calls: int) -> tuple[collections.Counter, int]:
+    patterns = [(name, re.compile(pattern)) for name, pattern in PARTS]
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "perf.data")
+        subprocess.run(
+            ["perf", "record", "-q", "-F", "2000", "--call-graph", "dwarf,65528", "-o", data, "--",
+             sys.executable, __file__, "--loop", case, "--size", size, "--calls", str(calls)],
+            check=True,
+        )
+        script = subprocess.run(["perf", "script", "-i", data], check=True, capture_output=True, text=True).stdout
+    counts: collections.Counter = collections.Counter()
+    inside = 0
+    for sample in script.split("\n\n"):
+        frames = [line.split(None, 1)[1] for line in sample.splitlines()[1:] if len(line.split(None, 1)) == 2]
+        if not any(BOUNDARY in frame for frame in frames):
+            continue  # the timing loop, imports, setup
+        inside += 1
+        part = next((name for frame in frames for name, pattern in patterns if pattern.search(frame)),
+                    "other (no part matched)")
+        counts[part] += 1
+    return counts, inside
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("cases", nargs="*", metavar="CASE", help=f"any of {', '.join(CASES)} (default: all)")
+    parser.add_argument("--size", default="small", choices=("small", "medium", "large"))
+    parser.add_argument("--calls", type=int, default=150_000, help="calls in each profiled loop")
+    parser.add_argument("--rounds", type=int, default=7, help="timeit rounds per side")
+    parser.add_argument("--loop", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.loop:
+        return run_loop(args.size, args.loop, args.calls)
+
+    cases = args.cases or list(CASES)
+    unknown = sorted(set(cases) - set(CASES))
+    if unknown:
+        parser.error(f"unknown case {unknown[0]!r}; expected any of {', '.join(CASES)}")
+    whole = whole_call_us(args.size, cases, args.rounds)
+    for case in cases:
+        stock, ours = whole[case, "stock"], whole[case, "ours"]
+        counts, inside = part_shares(args.size, case, args.calls)
+        print(f"\n{case}, {args.size} session: stock {stock:.2f} us, ours {ours:.2f} us, "
+              f"ratio {stock / ours:.2f}x ({inside} samples inside the method)")
+        for part, count in counts.most_common():
+            share = count / inside
+            print(f"  {part:44s} {100 * share:5.1f} %  {share * ours:5.2f} us")
+
+
+if __name__ == "__main__":
+    main()
