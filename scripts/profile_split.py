@@ -15,7 +15,7 @@ microseconds. dwarf unwinding copies 64 KiB of stack per sample: the
 deflate's frame is larger than perf's usual 8 KiB, and a shorter copy would
 lose those samples' callers. Needs ``perf`` (Debian: linux-perf).
 
-    python scripts/profile_split.py [--size small] [--calls 150000] [CASE ...]
+    python scripts/profile_split.py [--size small] [--calls 150000] [--rounds 7] [--timing-only] [CASE ...]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import collections
 import itertools
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -146,21 +147,26 @@ def main() -> None:
     parser.add_argument("--size", default="small", choices=("small", "medium", "large"))
     parser.add_argument("--calls", type=int, default=150_000, help="calls in each profiled loop")
     parser.add_argument("--rounds", type=int, default=7, help="timeit rounds per side")
+    parser.add_argument("--timing-only", action="store_true", help="the interleaved timeit, no perf")
     parser.add_argument("--loop", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loop:
         return run_loop(args.size, args.loop, args.calls)
 
     cases = args.cases or list(CASES)
+    if not args.timing_only and shutil.which("perf") is None:
+        parser.error("perf is not installed (Debian: apt install linux-perf); --timing-only runs without it")
     unknown = sorted(set(cases) - set(CASES))
     if unknown:
         parser.error(f"unknown case {unknown[0]!r}; expected any of {', '.join(CASES)}")
     whole = whole_call_us(args.size, cases, args.rounds)
     for case in cases:
         stock, ours = whole[case, "stock"], whole[case, "ours"]
+        print(f"\n{case}, {args.size} session: stock {stock:.2f} us, ours {ours:.2f} us, ratio {stock / ours:.2f}x")
+        if args.timing_only:
+            continue
         counts, inside = part_shares(args.size, case, args.calls)
-        print(f"\n{case}, {args.size} session: stock {stock:.2f} us, ours {ours:.2f} us, "
-              f"ratio {stock / ours:.2f}x ({inside} samples inside the method)")
+        print(f"  ({inside} perf samples inside the method)")
         for part, count in counts.most_common():
             share = count / inside
             print(f"  {part:44s} {100 * share:5.1f} %  {share * ours:5.2f} us")
