@@ -1,7 +1,7 @@
 """Where a small session's dumps or loads spends its time, by part. Not a test.
 
 For each case (Flask session serializer and plain URLSafeTimedSerializer,
-dumps and loads), on the packaged sample sessions:
+dumps and loads), with the apps, sessions and tokens of benches/test_bench.py:
 
 1. timeit of the whole call, stock and ours interleaved round by round
    (each round the best of 5 x N calls; the report gives the median round,
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import itertools
 import os
 import re
@@ -33,11 +34,11 @@ import subprocess
 import sys
 import tempfile
 import timeit
+import typing as t
+from pathlib import Path
 
 CASES = ("flask_dumps", "flask_loads", "plain_dumps", "plain_loads")
-SECRET = "profile split secret key"
-RING = 256  # distinct sessions, as in benches/: no cache of recent results helps
-MAX_AGE = 3600
+IMPLS = ("stock", "ours")
 
 # Checked innermost frame first; the first part that matches takes the sample.
 PARTS = [
@@ -55,69 +56,60 @@ PARTS = [
 BOUNDARY = "python::methods::method"
 
 
-def workloads(size: str, impl: str):
-    """The four cases' calls for one side, each over RING distinct inputs."""
-    import flask
-    import itsdangerous
-    from flask.sessions import SecureCookieSessionInterface as StockInterface
+def workloads(size: str) -> dict[tuple[str, str], tuple[t.Callable[[], t.Any], t.Callable[[], t.ContextManager[t.Any]]]]:
+    """Per (case, side): the call the benchmarks time, and what makes the context it runs in.
 
-    import itsdangerous_rs
-    from itsdangerous_rs import samples
-    from itsdangerous_rs.flask import SecureCookieSessionInterface as OurInterface
+    The apps, the 256 changed sessions and their tokens come from
+    benches/test_bench.py, so this splits exactly what the benchmarks measure.
+    """
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benches"))
+    import test_bench as bench
 
-    sessions = [dict(samples.load(size), counter=i) for i in range(1, RING + 1)]
-    stock_app = flask.Flask("stock")
-    stock_app.secret_key = SECRET
-    stock_app.session_interface = StockInterface()
-    with stock_app.app_context():
-        serializer = stock_app.session_interface.get_signing_serializer(stock_app)
-        flask_tokens = [serializer.dumps(s) for s in sessions]
-    plain_tokens = [itsdangerous.URLSafeTimedSerializer(SECRET).dumps(s) for s in sessions]
-
-    app = flask.Flask(impl)
-    app.secret_key = SECRET
-    app.session_interface = StockInterface() if impl == "stock" else OurInterface()
-    context = app.app_context()
-    context.push()  # left pushed: the Flask cases run inside it, as Flask runs them
-    flask_serializer = app.session_interface.get_signing_serializer(app)
-    max_age = int(app.permanent_session_lifetime.total_seconds())
-    plain = (itsdangerous if impl == "stock" else itsdangerous_rs).URLSafeTimedSerializer(SECRET)
+    sessions = bench.changed_sessions(size)
+    flask_tokens = [bench.stock_cookie(session) for session in sessions]
+    stock_plain = bench.plain_serializer("stock")
+    plain_tokens = [stock_plain.dumps(session) for session in sessions]
+    flask_max_age = bench.flask_max_age()
 
     def ring(items):
         return itertools.cycle(items).__next__
 
-    return context, {
-        "flask_dumps": lambda nxt=ring(sessions): flask_serializer.dumps(nxt()),
-        "flask_loads": lambda nxt=ring(flask_tokens): flask_serializer.loads(nxt(), max_age=max_age),
-        "plain_dumps": lambda nxt=ring(sessions): plain.dumps(nxt()),
-        "plain_loads": lambda nxt=ring(plain_tokens): plain.loads(nxt(), max_age=MAX_AGE),
-    }
+    calls = {}
+    for impl in IMPLS:
+        app = bench.APPS[impl]
+        flask = bench.flask_serializer(impl)
+        plain = bench.plain_serializer(impl)
+        # As in the benchmarks: Flask's calls inside an app context, plain ones outside.
+        calls["flask_dumps", impl] = (lambda s=flask, nxt=ring(sessions): s.dumps(nxt()), app.app_context)
+        calls["flask_loads", impl] = (
+            lambda s=flask, nxt=ring(flask_tokens): s.loads(nxt(), max_age=flask_max_age), app.app_context)
+        calls["plain_dumps", impl] = (lambda s=plain, nxt=ring(sessions): s.dumps(nxt()), contextlib.nullcontext)
+        calls["plain_loads", impl] = (
+            lambda s=plain, nxt=ring(plain_tokens): s.loads(nxt(), max_age=bench.PLAIN_MAX_AGE), contextlib.nullcontext)
+    return calls
 
 
 def whole_call_us(size: str, cases: list[str], rounds: int) -> dict[tuple[str, str], list[float]]:
     """Per round, the best of 5 x n calls, stock and ours alternating."""
+    calls = workloads(size)
     times: dict[tuple[str, str], list[float]] = collections.defaultdict(list)
     for _ in range(rounds):
-        for impl in ("stock", "ours"):
-            context, calls = workloads(size, impl)
-            try:
-                for case in cases:
-                    n = 1000 if impl == "ours" else 200
-                    best = min(timeit.repeat(calls[case], number=n, repeat=5))
-                    times[case, impl].append(best / n * 1e6)
-            finally:
-                context.pop()
+        for impl in IMPLS:
+            for case in cases:
+                call, context = calls[case, impl]
+                n = 1000 if impl == "ours" else 200
+                with context():
+                    best = min(timeit.repeat(call, number=n, repeat=5))
+                times[case, impl].append(best / n * 1e6)
     return times
 
 
 def run_loop(size: str, case: str, calls: int) -> None:
     """The profiled process: ours alone, warmed up, then `calls` calls."""
-    _, workload = workloads(size, "ours")
-    call = workload[case]
-    for _ in range(2000):
-        call()
-    for _ in range(calls):
-        call()
+    call, context = workloads(size)[case, "ours"]
+    with context():
+        for _ in range(2000 + calls):
+            call()
 
 
 def part_shares(size: str, case: str, calls: int) -> tuple[collections.Counter, int]:
