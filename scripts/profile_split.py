@@ -12,8 +12,9 @@ dumps and loads), with the apps, sessions and tokens of benches/test_bench.py:
    the innermost frame that matches a part below (so HMAC's SHA-1 counts as
    HMAC even though the engine called it).
 
-The share of samples times the timeit median gives each part in
-microseconds. dwarf unwinding copies 64 KiB of stack per sample: the
+The share of samples times ours' fastest round gives each part in
+microseconds, in the fast state (the shares themselves hardly move between
+the two states). dwarf unwinding copies 64 KiB of stack per sample: the
 deflate's frame is larger than perf's usual 8 KiB, and a shorter copy would
 lose those samples' callers. Needs ``perf`` (Debian: linux-perf).
 
@@ -163,10 +164,10 @@ def main() -> None:
         if args.timing_only:
             continue
         counts, inside = part_shares(args.size, case, args.calls)
-        print(f"  ({inside} perf samples inside the method)")
+        print(f"  ({inside} perf samples inside the method; microseconds of the fastest round)")
         for part, count in counts.most_common():
             share = count / inside
-            print(f"  {part:44s} {100 * share:5.1f} %  {share * ours:5.2f} us")
+            print(f"  {part:44s} {100 * share:5.1f} %  {share * ours_min:5.2f} us")
 
 
 if __name__ == "__main__":
