@@ -1,4 +1,4 @@
-"""Where a small session's dumps or loads spends its time, by part. Not a test.
+"""Where a session's dumps or loads spends its time, by part. Not a test.
 
 For each case (Flask session serializer and plain URLSafeTimedSerializer,
 dumps and loads), with the apps, sessions and tokens of benches/test_bench.py:
@@ -9,8 +9,8 @@ dumps and loads), with the apps, sessions and tokens of benches/test_bench.py:
    machine's fast/slow switching);
 2. ``perf record --call-graph dwarf`` of a loop of ours alone, and each
    sample inside the C-level method (``python::methods::method``) goes to
-   the innermost frame that matches a part below (so HMAC's SHA-1 counts as
-   HMAC even though the engine called it).
+   the innermost frame that matches a part below (a sample in SHA-1 counts
+   as HMAC, not as the token code that called it).
 
 The share of samples times ours' fastest round gives each part in
 microseconds, in the fast state (the shares themselves hardly move between
@@ -18,7 +18,7 @@ the two states). dwarf unwinding copies 64 KiB of stack per sample: the
 deflate's frame is larger than perf's usual 8 KiB, and a shorter copy would
 lose those samples' callers. Needs ``perf`` (Debian: linux-perf).
 
-    python scripts/profile_split.py [--size small] [--calls 150000] [--rounds 7] [--timing-only] [CASE ...]
+    python scripts/profile_split.py [--size small] [--calls 150000] [--rounds 30] [--timing-only] [CASE ...]
 """
 
 from __future__ import annotations
@@ -78,15 +78,19 @@ def workloads(size: str) -> dict[tuple[str, str], tuple[t.Callable[[], t.Any], t
     calls = {}
     for impl in IMPLS:
         app = bench.APPS[impl]
-        flask = bench.flask_serializer(impl)
-        plain = bench.plain_serializer(impl)
+        session_serializer = bench.flask_serializer(impl)
+        plain_serializer = bench.plain_serializer(impl)
         # As in the benchmarks: Flask's calls inside an app context, plain ones outside.
-        calls["flask_dumps", impl] = (lambda s=flask, nxt=ring(sessions): s.dumps(nxt()), app.app_context)
+        calls["flask_dumps", impl] = (
+            lambda s=session_serializer, nxt=ring(sessions): s.dumps(nxt()), app.app_context)
         calls["flask_loads", impl] = (
-            lambda s=flask, nxt=ring(flask_tokens): s.loads(nxt(), max_age=flask_max_age), app.app_context)
-        calls["plain_dumps", impl] = (lambda s=plain, nxt=ring(sessions): s.dumps(nxt()), contextlib.nullcontext)
+            lambda s=session_serializer, nxt=ring(flask_tokens): s.loads(nxt(), max_age=flask_max_age),
+            app.app_context)
+        calls["plain_dumps", impl] = (
+            lambda s=plain_serializer, nxt=ring(sessions): s.dumps(nxt()), contextlib.nullcontext)
         calls["plain_loads", impl] = (
-            lambda s=plain, nxt=ring(plain_tokens): s.loads(nxt(), max_age=bench.PLAIN_MAX_AGE), contextlib.nullcontext)
+            lambda s=plain_serializer, nxt=ring(plain_tokens): s.loads(nxt(), max_age=bench.PLAIN_MAX_AGE),
+            contextlib.nullcontext)
     return calls
 
 
@@ -141,7 +145,8 @@ def main() -> None:
     parser.add_argument("cases", nargs="*", metavar="CASE", help=f"any of {', '.join(CASES)} (default: all)")
     parser.add_argument("--size", default="small", choices=("small", "medium", "large"))
     parser.add_argument("--calls", type=int, default=150_000, help="calls in each profiled loop")
-    parser.add_argument("--rounds", type=int, default=7, help="timeit rounds per side")
+    # Fewer rounds can miss stock's fast state altogether.
+    parser.add_argument("--rounds", type=int, default=30, help="timeit rounds per side")
     parser.add_argument("--timing-only", action="store_true", help="the interleaved timeit, no perf")
     parser.add_argument("--loop", help=argparse.SUPPRESS)
     args = parser.parse_args()
