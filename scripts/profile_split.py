@@ -162,9 +162,9 @@ def main() -> None:
         parser.error(f"unknown case {unknown[0]!r}; expected any of {', '.join(CASES)}")
     whole = whole_call_us(args.size, cases, args.rounds)
     for case in cases:
-        stock, ours = (statistics.median(whole[case, impl]) for impl in ("stock", "ours"))
+        stock, ours = (statistics.median(whole[case, impl]) for impl in IMPLS)
         # Noise only adds time, so each side's fastest round shows its fast state.
-        stock_min, ours_min = (min(whole[case, impl]) for impl in ("stock", "ours"))
+        stock_min, ours_min = (min(whole[case, impl]) for impl in IMPLS)
         print(f"\n{case}, {args.size} session: stock {stock:.2f} us, ours {ours:.2f} us, ratio {stock / ours:.2f}x "
               f"(fastest rounds: {stock_min:.2f} and {ours_min:.2f} us, {stock_min / ours_min:.2f}x)")
         if args.timing_only:
