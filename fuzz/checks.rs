@@ -7,17 +7,17 @@
 
 #![allow(dead_code)]
 
-use itsdangerous_rs::compress::{
+use itsdangerous_core::codec::compress::{
     compress, compress_with_zlib, decompress, decompress_with_zlib, InflateError,
 };
-use itsdangerous_rs::inflate::inflate_zlib;
-use itsdangerous_rs::encoding::{
+use itsdangerous_core::codec::inflate::inflate_zlib;
+use itsdangerous_core::protocol::encoding::{
     decode_timestamp, decode_urlsafe_lenient, encode_timestamp_into, encode_urlsafe,
 };
-use itsdangerous_rs::json::{self, read, Options, Value};
-use itsdangerous_rs::payload::{self, PayloadError};
-use itsdangerous_rs::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
-use itsdangerous_rs::token::{rsplit_once, TokenError, TokenSigner};
+use itsdangerous_core::codec::json::{self, read, Options, Value};
+use itsdangerous_core::protocol::payload::{self, PayloadError};
+use itsdangerous_core::protocol::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
+use itsdangerous_core::protocol::token::{rsplit_once, TokenError, TokenSigner};
 
 /// The targets, by the name of their corpus directory.
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[

@@ -2,8 +2,8 @@
 //! bodies as an ordinary `cargo test`, so CI needs neither nightly nor
 //! cargo-fuzz. Crashes that libFuzzer found are kept in the corpus too.
 //!
-//!     cargo test --test fuzz_corpus                       # fuzz/corpus
-//!     FUZZ_CORPUS=fuzz/target/work cargo test --test fuzz_corpus
+//!     cargo test -p itsdangerous-core --test fuzz_corpus                  # fuzz/corpus
+//!     FUZZ_CORPUS=fuzz/target/work cargo test -p itsdangerous-core --test fuzz_corpus
 
 mod checks;
 
@@ -14,7 +14,7 @@ fn corpus_replays_without_panics() {
     // FUZZ_CORPUS=<dir> replays another corpus tree (e.g. cargo fuzz's work dirs).
     let root = match std::env::var_os("FUZZ_CORPUS") {
         Some(dir) => dir.into(),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus"),
     };
     let mut total = 0;
     for (name, check) in checks::TARGETS {

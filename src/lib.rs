@@ -1,20 +1,25 @@
-//! itsdangerous-rs: the hot paths of itsdangerous and Flask's cookie sessions.
-//!
-//! Everything outside `python` is plain Rust with no Python dependency, so it
-//! can be tested with `cargo test` and fuzzed directly.
+//! PyO3 bindings: thin wrappers that turn core results into Python objects.
+//! Each submodule registers its own functions and classes.
 
-pub mod compress;
-pub mod cookie;
-pub mod deflate;
-pub mod encoding;
-pub mod inflate;
-pub mod json;
-pub mod payload;
-pub mod signing;
-pub mod token;
+use pyo3::prelude::*;
 
-#[cfg(test)]
-mod test_support;
+mod compress;
+mod context_vars;
+mod cookie;
+mod engine;
+mod flask_context;
+mod json;
+mod methods;
 
-#[cfg(feature = "python")]
-mod python;
+#[pymodule]
+#[pyo3(name = "_core")]
+fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    compress::register(m)?;
+    context_vars::register(m)?;
+    cookie::register(m)?;
+    engine::register(m)?;
+    flask_context::register(m)?;
+    json::register(m)?;
+    methods::register(m)?;
+    Ok(())
+}

@@ -1,4 +1,4 @@
-"""The C-level ``dumps``/``loads`` (src/python/methods.rs).
+"""The C-level ``dumps``/``loads`` (src/methods.rs).
 
 Each call shape must give stock's result or exception, and only the default
 shape may skip the Python method: counting calls to ``_loads_python`` and

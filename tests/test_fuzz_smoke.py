@@ -34,7 +34,7 @@ def test_corpus_replays_as_cargo_test():
     for target in TARGETS:
         assert any((ROOT / "fuzz" / "corpus" / target).iterdir()), f"empty corpus for {target}"
     result = subprocess.run(
-        ["cargo", "test", "--test", "fuzz_corpus", "--", "--nocapture"],
+        ["cargo", "test", "-p", "itsdangerous-core", "--test", "fuzz_corpus", "--", "--nocapture"],
         cwd=ROOT,
         capture_output=True,
         text=True,

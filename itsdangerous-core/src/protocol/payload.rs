@@ -1,8 +1,8 @@
 //! The URL-safe payload: JSON, deflated when that saves at least two bytes,
 //! then base64url; a leading `.` marks a compressed payload.
 
-use crate::compress::{compress, decompress, InflateError};
-use crate::encoding::{decode_urlsafe_lenient, encode_urlsafe_into};
+use crate::codec::compress::{compress, decompress, InflateError};
+use crate::protocol::encoding::{decode_urlsafe_lenient, encode_urlsafe_into};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PayloadError {

@@ -14,9 +14,9 @@ use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 
 use super::flask_context::engine_allowed;
 use super::json::{ascii_str, dump_py, load_py, DumpOptions};
-use crate::payload::{self, PayloadError};
-use crate::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
-use crate::token::TokenSigner;
+use itsdangerous_core::protocol::payload::{self, PayloadError};
+use itsdangerous_core::protocol::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
+use itsdangerous_core::protocol::token::TokenSigner;
 
 create_exception!(
     _core,

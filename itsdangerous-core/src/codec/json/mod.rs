@@ -7,7 +7,7 @@
 //!   exactly what `json.loads(str)` accepts and reports anything it can't
 //!   reproduce as unsupported rather than guessing.
 //!
-//! No Python here: the PyO3 glue lives in `crate::python::json`.
+//! No Python here: the PyO3 glue lives in the extension crate's `json` module.
 
 pub mod float;
 pub mod read;

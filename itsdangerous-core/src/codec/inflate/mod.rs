@@ -21,7 +21,7 @@ use huffman::{
     END_OF_BLOCK, INVALID, LITERAL, LITLEN_SYMBOLS,
 };
 
-use crate::deflate::adler32;
+use crate::codec::deflate::adler32;
 
 /// Index bits of the literal/length table: 1024 entries at most, so a
 /// table costs at most 4 KiB to fill, and longer codes are rare symbols.

@@ -873,7 +873,7 @@ mod tests {
 
     #[test]
     fn round_trip_writer() {
-        use crate::json::write::{to_vec, Options};
+        use crate::codec::json::write::{to_vec, Options};
         let doc = r#"{"b": [1, 2.5, null, true, "x\u00e9"], "a": {"c": -1e-07}}"#;
         let v = ok(doc);
         assert_eq!(to_vec(&v, &Options::default()), doc.as_bytes());

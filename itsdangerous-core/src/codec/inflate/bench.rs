@@ -6,23 +6,23 @@
 use std::hint::black_box;
 
 use super::inflate_zlib;
-use crate::compress::{compress, decompress_with_zlib};
+use crate::codec::compress::{compress, decompress_with_zlib};
 use crate::test_support::per_call_ns;
 
 /// The packaged sample sessions as compact JSON, deflated like a cookie.
 fn sample_stream(name: &str) -> (Vec<u8>, Vec<u8>) {
     let text = match name {
-        "small" => include_str!("../../python/itsdangerous_rs/samples/small.json"),
-        "medium" => include_str!("../../python/itsdangerous_rs/samples/medium.json"),
-        _ => include_str!("../../python/itsdangerous_rs/samples/large.json"),
+        "small" => include_str!("../../../../python/itsdangerous_rs/samples/small.json"),
+        "medium" => include_str!("../../../../python/itsdangerous_rs/samples/medium.json"),
+        _ => include_str!("../../../../python/itsdangerous_rs/samples/large.json"),
     };
-    let value = crate::json::from_slice(text.as_bytes()).expect("sample is JSON");
-    let options = crate::json::Options {
+    let value = crate::codec::json::from_slice(text.as_bytes()).expect("sample is JSON");
+    let options = crate::codec::json::Options {
         ensure_ascii: true,
         sort_keys: false,
         compact: true,
     };
-    let json = crate::json::to_vec(&value, &options);
+    let json = crate::codec::json::to_vec(&value, &options);
     (compress(&json), json)
 }
 

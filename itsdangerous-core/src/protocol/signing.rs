@@ -217,7 +217,7 @@ pub fn derive_key(config: &SignerConfig<'_>, secret: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encoding::encode_urlsafe;
+    use crate::protocol::encoding::encode_urlsafe;
 
     fn config<'a>(
         keys: &'a [&'a [u8]],

@@ -4,10 +4,10 @@
 //! says which check failed, and the Python layer lets stock itsdangerous build
 //! the exception so its message and attributes are the real ones.
 
-use crate::encoding::{
+use crate::protocol::encoding::{
     decode_timestamp, decode_urlsafe_lenient, encode_timestamp_into, encode_urlsafe_into,
 };
-use crate::signing::SigningKeys;
+use crate::protocol::signing::SigningKeys;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenError {
@@ -110,7 +110,7 @@ pub fn rsplit_once<'a>(haystack: &'a [u8], sep: &[u8]) -> Option<(&'a [u8], &'a 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signing::{Digest, KeyDerivation, SignerConfig};
+    use crate::protocol::signing::{Digest, KeyDerivation, SignerConfig};
 
     fn signer(keys: &[&[u8]], salt: &[u8]) -> TokenSigner {
         let config = SignerConfig {

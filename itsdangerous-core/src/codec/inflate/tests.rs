@@ -3,7 +3,7 @@
 //! streams zlib itself writes.
 
 use super::*;
-use crate::compress::{decompress, decompress_with_zlib, InflateError};
+use crate::codec::compress::{decompress, decompress_with_zlib, InflateError};
 use crate::test_support::{random_bytes, repetitive, Rng};
 
 const WORDS: &[&str] = &[
@@ -290,7 +290,7 @@ fn inflates_the_rust_deflate_output() {
     for _ in 0..300 {
         let len = rng.below(4000);
         let data = sample(&mut rng, len);
-        assert_inflates(&crate::compress::compress(&data), &data, "compress()");
+        assert_inflates(&crate::codec::compress::compress(&data), &data, "compress()");
     }
 }
 

@@ -24,9 +24,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDateAccess, PyDateTime, PyTimeAccess, PyTzInfo, PyTzInfoAccess};
 
-use crate::json::float::write_json_float;
-use crate::json::read::{self, Builder};
-use crate::json::write;
+use itsdangerous_core::codec::json::float::write_json_float;
+use itsdangerous_core::codec::json::read::{self, Builder};
+use itsdangerous_core::codec::json::write;
 
 /// How to serialize; see [`dump_py`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
