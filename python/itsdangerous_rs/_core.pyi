@@ -2,9 +2,6 @@
 
 from typing import Any
 
-class PayloadTooLarge(ValueError):
-    """The inflated payload passed the serializer's ``max_decompressed_size``."""
-
 class Engine:
     """A prepared signer (every key already derived) and a payload format.
 
