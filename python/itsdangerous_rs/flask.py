@@ -111,9 +111,17 @@ class SessionSerializer(URLSafeTimedSerializer):
     def _rs_engine(self, salt: t.Any) -> t.Any:
         if salt is not None:
             return None
-        if "_rs_default_engine" not in self.__dict__:
-            super()._rs_engine(None)  # verifies the tags in full, once
+        super()._rs_engine(None)  # verifies the tags in full once, and the keys each time
         return self._engine_in_context()
+
+    def _default_engine(self) -> t.Any:
+        """The prepared engine, rebuilt if ``secret_keys`` was changed in place; None if none yet."""
+        state = self.__dict__
+        engine = state.get("_rs_default_engine")
+        if engine is not None and not _engine.same_keys(self.secret_keys, state.get("_rs_keys")):
+            super()._rs_engine(None)
+            engine = state.get("_rs_default_engine")
+        return engine
 
     def _engine_in_context(self) -> t.Any:
         """The prepared engine, if the current app context lets it stand in for stock.
@@ -129,7 +137,7 @@ class SessionSerializer(URLSafeTimedSerializer):
     # dumps and loads ask the engine itself whether the context allows it
     # (flask_dumps/flask_loads), saving a Python call per session.
     def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> str:
-        engine = self.__dict__.get("_rs_default_engine") if salt is None else None
+        engine = self._default_engine() if salt is None else None
         if engine is not None:
             rv = engine.flask_dumps(self.serializer, obj, _time.time())
             if rv is not NotImplemented:
@@ -148,7 +156,7 @@ class SessionSerializer(URLSafeTimedSerializer):
         salt: str | bytes | None = None,
     ) -> t.Any:
         fast = salt is None and not return_timestamp and (max_age is None or type(max_age) is int)
-        engine = self.__dict__.get("_rs_default_engine") if fast else None
+        engine = self._default_engine() if fast else None
         if engine is not None:
             rv = engine.flask_loads(self.serializer, s, max_age, _time.time())
             if rv is not NotImplemented:

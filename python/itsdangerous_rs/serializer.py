@@ -100,11 +100,13 @@ class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
             return None
         if salt is not None:
             return self._rs_build_engine(salt)
-        try:
-            return self.__dict__["_rs_default_engine"]
-        except KeyError:
-            engine = self.__dict__["_rs_default_engine"] = self._rs_build_engine(None)
-            return engine
+        state = self.__dict__
+        if "_rs_default_engine" in state and _engine.same_keys(self.secret_keys, state.get("_rs_keys")):
+            return state["_rs_default_engine"]
+        # First use, or the key list was changed in place: snapshot it, then build.
+        state["_rs_keys"] = tuple(self.secret_keys)
+        engine = state["_rs_default_engine"] = self._rs_build_engine(None)
+        return engine
 
     def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
         engine = self._rs_engine(salt)

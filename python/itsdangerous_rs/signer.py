@@ -27,9 +27,12 @@ class Signer(_signer.Signer):
         """The engine for this signer's configuration, or None for stock."""
         if _engine.stock_only.get():
             return None
-        engines = self.__dict__.get("_rs_engines")
-        if engines is None:
-            engines = self.__dict__["_rs_engines"] = {}
+        state = self.__dict__
+        engines = state.get("_rs_engines")
+        if engines is None or not _engine.same_keys(self.secret_keys, state.get("_rs_keys")):
+            # First use, or the key list was changed in place: snapshot it.
+            state["_rs_keys"] = tuple(self.secret_keys)
+            engines = state["_rs_engines"] = {}
         try:
             return engines[timed]
         except KeyError:
