@@ -14,9 +14,15 @@ from itsdangerous import signer as _signer
 from itsdangerous import timed as _timed
 from itsdangerous import url_safe as _url_safe
 
+# The rest of itsdangerous.serializer's public names, stock's own objects.
+from itsdangerous.encoding import want_bytes as want_bytes
+from itsdangerous.exc import BadPayload as BadPayload
+from itsdangerous.exc import BadSignature as BadSignature
+from itsdangerous.serializer import is_text_serializer as is_text_serializer
+
 from . import _core
 from . import _engine
-from .signer import Signer
+from .signer import Signer as Signer
 from .signer import TimestampSigner
 
 _UTC = timezone.utc

@@ -10,6 +10,15 @@ from datetime import timezone
 from itsdangerous import signer as _signer
 from itsdangerous import timed as _timed
 
+# The rest of itsdangerous.signer's public names, stock's own objects.
+from itsdangerous.encoding import base64_decode as base64_decode
+from itsdangerous.encoding import base64_encode as base64_encode
+from itsdangerous.encoding import want_bytes as want_bytes
+from itsdangerous.exc import BadSignature as BadSignature
+from itsdangerous.signer import HMACAlgorithm as HMACAlgorithm
+from itsdangerous.signer import NoneAlgorithm as NoneAlgorithm
+from itsdangerous.signer import SigningAlgorithm as SigningAlgorithm
+
 from . import _engine
 
 _UTC = timezone.utc
