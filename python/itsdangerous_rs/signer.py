@@ -91,7 +91,23 @@ class TimestampSigner(_timed.TimestampSigner, Signer):
                 return rv
         return super().sign(value)
 
-    def unsign(  # type: ignore[override]
+    @t.overload
+    def unsign(  # type: ignore[overload-overlap]
+        self,
+        signed_value: str | bytes,
+        max_age: int | None = None,
+        return_timestamp: t.Literal[False] = False,
+    ) -> bytes: ...
+
+    @t.overload
+    def unsign(
+        self,
+        signed_value: str | bytes,
+        max_age: int | None = None,
+        return_timestamp: t.Literal[True] = True,
+    ) -> tuple[bytes, datetime]: ...
+
+    def unsign(
         self,
         signed_value: str | bytes,
         max_age: int | None = None,
