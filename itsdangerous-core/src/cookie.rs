@@ -59,9 +59,62 @@ pub fn is_plain_token(value: &str) -> bool {
     value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// Why a header is left to Starlette's `cookie_parser`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NeedsStarlette;
+
+/// The value Starlette 1.x's `cookie_parser(header).get(name)` gives.
+///
+/// `cookie_parser` splits on `;`, then on the first `=` (a chunk without one
+/// is an empty name with the chunk as value), strips both halves with
+/// `str.strip`, skips chunks where both are empty, unquotes with
+/// `http.cookies._unquote`, and the last chunk of a name wins. On printable
+/// ASCII without `"` or `\` the strip is of spaces only and the unquote is the
+/// identity, so those headers are done here; anything else is `NeedsStarlette`.
+pub fn find_cookie_starlette<'a>(header: &'a [u8], name: &[u8]) -> Result<Option<&'a [u8]>, NeedsStarlette> {
+    if !is_simple_header(header) {
+        return Err(NeedsStarlette);
+    }
+    let mut found = None;
+    for chunk in header.split(|&b| b == b';') {
+        let (key, value) = match chunk.iter().position(|&b| b == b'=') {
+            Some(at) => (&chunk[..at], &chunk[at + 1..]),
+            None => (&chunk[..0], chunk),
+        };
+        let (key, value) = (trim_spaces(key), trim_spaces(value));
+        if (!key.is_empty() || !value.is_empty()) && key == name {
+            found = Some(value);
+        }
+    }
+    Ok(found)
+}
+
+fn trim_spaces(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| b != b' ').map_or(start, |at| at + 1);
+    &bytes[start..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn starlette_rules() {
+        let header = b"theme=dark; session=abc.def; session = second ; flag; =x; a=b=c";
+        let find = |name: &[u8]| find_cookie_starlette(header, name);
+        assert_eq!(find(b"session"), Ok(Some(&b"second"[..])), "the last one wins");
+        assert_eq!(find(b"flag"), Ok(None), "a chunk without '=' has an empty name");
+        assert_eq!(find(b""), Ok(Some(&b"x"[..])), "the last empty name wins");
+        assert_eq!(find(b"a"), Ok(Some(&b"b=c"[..])));
+        assert_eq!(find(b"missing"), Ok(None));
+        assert_eq!(find_cookie_starlette(b"s=;s", b"s"), Ok(Some(&b""[..])));
+        assert_eq!(find_cookie_starlette(b"  ;  ", b""), Ok(None), "empty chunks are skipped");
+        assert_eq!(find_cookie_starlette(b"", b"s"), Ok(None));
+        assert_eq!(find_cookie_starlette(b"s=\"q\"", b"s"), Err(NeedsStarlette));
+        assert_eq!(find_cookie_starlette(b"s=a\tb", b"s"), Err(NeedsStarlette));
+        assert_eq!(find_cookie_starlette("s=\u{e9}".as_bytes(), b"s"), Err(NeedsStarlette));
+    }
 
     #[test]
     fn simple_headers() {
