@@ -234,6 +234,20 @@ def test_pth_file_ships_in_the_package_source():
     assert 'os.environ.get("ITSDANGEROUS_RS_PATCH") == "1"' in lines[0]
 
 
+def test_pth_line_patches_when_site_processes_it(tmp_path):
+    """The shipped .pth run by ``site.addsitedir``, the code that runs every
+    site-packages .pth at interpreter start (an editable install has no copy
+    in site-packages; a wheel install does, see the next test)."""
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    source = Path(__file__).parent.parent / "itsdangerous_rs.data" / "purelib" / "itsdangerous_rs_patch.pth"
+    (site_dir / source.name).write_text(source.read_text())
+    code = f"import site; site.addsitedir({str(site_dir)!r})\n" + CHECK_EARLY_IMPORT
+    assert run_python(code, {}, tmp_path) == "False"
+    assert run_python(code, {"ITSDANGEROUS_RS_PATCH": "0"}, tmp_path) == "False"
+    assert run_python(code, {"ITSDANGEROUS_RS_PATCH": "1"}, tmp_path) == "True"
+
+
 @pytest.mark.skipif(installed_pth() is None, reason="itsdangerous_rs_patch.pth not installed (editable install)")
 def test_environment_variable_patches_at_interpreter_start(tmp_path):
     assert run_python(CHECK_EARLY_IMPORT, {}, tmp_path) == "False"

@@ -73,3 +73,32 @@ def test_starlette_1_10_session_suite():
     pytest.importorskip("httpx2")  # Starlette 1.10's TestClient and test helpers
     output = run_upstream("starlette", "1.10.0", "swap_starlette", target="tests/middleware/test_session.py")
     assert passed(output) >= 15, output[-2000:]
+
+
+# The same suites with nothing swapped but itsdangerous_rs.patch() called first:
+# stock Flask sessions, Flask-WTF and stock Starlette reach the engine only through it.
+
+
+def test_itsdangerous_2_2_0_suite_under_patch():
+    output = run_upstream("itsdangerous", "2.2.0", "patch_all")
+    assert passed(output) >= 290, output[-2000:]
+
+
+def test_flask_3_1_3_session_tests_under_patch():
+    pytest.importorskip("flask")
+    # test_basic.py holds Flask's session tests (the stock interface, untouched).
+    output = run_upstream("flask", "3.1.3", "patch_all", target="tests/test_basic.py")
+    assert passed(output) >= 130, output[-2000:]
+
+
+def test_flask_wtf_1_3_0_suite_under_patch():
+    pytest.importorskip("flask_wtf")
+    output = run_upstream("flask_wtf", "1.3.0", "patch_all")
+    assert passed(output) >= 80, output[-2000:]
+
+
+def test_starlette_1_10_session_suite_under_patch():
+    pytest.importorskip("starlette")
+    pytest.importorskip("httpx2")
+    output = run_upstream("starlette", "1.10.0", "patch_all", target="tests/middleware/test_session.py")
+    assert passed(output) >= 15, output[-2000:]
