@@ -845,6 +845,33 @@ pub fn dump_py(
     r
 }
 
+/// `dump_py` of a dict subclass whose `items()` the caller knows to be
+/// dict's own (so the C encoder's `PyMapping_Items` gives the dict's items in
+/// order): written as the dict it is, with `opts`' plain rules.
+pub fn dump_py_dict_subclass(
+    obj: &Bound<'_, PyAny>,
+    opts: &DumpOptions,
+    out: &mut Vec<u8>,
+) -> Result<(), Fallback> {
+    // SAFETY: a type check on a live object.
+    if unsafe { ffi::PyDict_Check(obj.as_ptr()) } == 0 || opts.flask_tags {
+        return Err(Fallback);
+    }
+    let start = out.len();
+    let mut d = Dumper {
+        py: obj.py(),
+        opts,
+        out,
+    };
+    let r = d.dict(obj, 1);
+    if r.is_err() {
+        out.truncate(start);
+        // SAFETY: GIL held; no exception may leak out of a Fallback.
+        unsafe { ffi::PyErr_Clear() };
+    }
+    r
+}
+
 // ---------------------------------------------------------------------------
 // Loading.
 

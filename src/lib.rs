@@ -10,6 +10,7 @@ mod engine;
 mod flask_context;
 mod json;
 mod methods;
+mod starlette;
 
 #[pymodule]
 #[pyo3(name = "_core")]
@@ -21,5 +22,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     flask_context::register(m)?;
     json::register(m)?;
     methods::register(m)?;
+    starlette::register(m)?;
     Ok(())
 }

@@ -59,9 +59,137 @@ pub fn is_plain_token(value: &str) -> bool {
     value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// Why a header is left to Starlette's `cookie_parser`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NeedsStarlette;
+
+/// The value Starlette 1.x's `cookie_parser(header).get(name)` gives.
+///
+/// `cookie_parser` splits on `;`, then on the first `=` (a chunk without one
+/// is an empty name with the chunk as value), strips both halves with
+/// `str.strip`, skips chunks where both are empty, unquotes with
+/// `http.cookies._unquote`, and the last chunk of a name wins. On printable
+/// ASCII without `"` or `\` the strip is of spaces only and the unquote is the
+/// identity, so those headers are done here; anything else is `NeedsStarlette`.
+pub fn find_cookie_starlette<'a>(header: &'a [u8], name: &[u8]) -> Result<Option<&'a [u8]>, NeedsStarlette> {
+    if !is_simple_header(header) {
+        return Err(NeedsStarlette);
+    }
+    let mut found = None;
+    let mut rest = header;
+    loop {
+        // A session cookie is most of the header: find the separators a word at a time.
+        let (chunk, next) = match find_byte(rest, b';') {
+            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        let (key, value) = match find_byte(chunk, b'=') {
+            Some(at) => (&chunk[..at], &chunk[at + 1..]),
+            None => (&chunk[..0], chunk),
+        };
+        let (key, value) = (trim_spaces(key), trim_spaces(value));
+        if (!key.is_empty() || !value.is_empty()) && key == name {
+            found = Some(value);
+        }
+        match next {
+            Some(next) => rest = next,
+            None => break,
+        }
+    }
+    Ok(found)
+}
+
+/// The first index of `needle`, eight bytes at a time.
+fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    let pattern = LO.wrapping_mul(u64::from(needle));
+    let mut words = haystack.chunks_exact(8);
+    let mut offset = 0;
+    for word in &mut words {
+        let diff = u64::from_le_bytes(word.try_into().expect("8-byte chunk")) ^ pattern;
+        // The lowest flagged byte is the first zero byte of `diff` (carries
+        // can only flag bytes above a real zero).
+        let zero = diff.wrapping_sub(LO) & !diff & HI;
+        if zero != 0 {
+            return Some(offset + (zero.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    words.remainder().iter().position(|&b| b == needle).map(|at| offset + at)
+}
+
+fn trim_spaces(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| b != b' ').map_or(start, |at| at + 1);
+    &bytes[start..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn starlette_rules() {
+        let header = b"theme=dark; session=abc.def; session = second ; flag; =x; a=b=c";
+        let find = |name: &[u8]| find_cookie_starlette(header, name);
+        assert_eq!(find(b"session"), Ok(Some(&b"second"[..])), "the last one wins");
+        assert_eq!(find(b"flag"), Ok(None), "a chunk without '=' has an empty name");
+        assert_eq!(find(b""), Ok(Some(&b"x"[..])), "the last empty name wins");
+        assert_eq!(find(b"a"), Ok(Some(&b"b=c"[..])));
+        assert_eq!(find(b"missing"), Ok(None));
+        assert_eq!(find_cookie_starlette(b"s=;s", b"s"), Ok(Some(&b""[..])));
+        assert_eq!(find_cookie_starlette(b"  ;  ", b""), Ok(None), "empty chunks are skipped");
+        assert_eq!(find_cookie_starlette(b"", b"s"), Ok(None));
+        assert_eq!(find_cookie_starlette(b"s=\"q\"", b"s"), Err(NeedsStarlette));
+        assert_eq!(find_cookie_starlette(b"s=a\tb", b"s"), Err(NeedsStarlette));
+        assert_eq!(find_cookie_starlette("s=\u{e9}".as_bytes(), b"s"), Err(NeedsStarlette));
+    }
+
+    /// `cookie_parser(header).get(name)` written the plain way, for comparison.
+    fn starlette_reference<'a>(header: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+        let mut found = None;
+        for chunk in header.split(|&b| b == b';') {
+            let (key, value) = match chunk.iter().position(|&b| b == b'=') {
+                Some(at) => (&chunk[..at], &chunk[at + 1..]),
+                None => (&chunk[..0], chunk),
+            };
+            let (key, value) = (key.trim_ascii(), value.trim_ascii());
+            if (!key.is_empty() || !value.is_empty()) && key == name {
+                found = Some(value);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn starlette_rules_match_the_plain_reference() {
+        // Every header of up to 7 bytes over a small alphabet, and longer
+        // pseudo-random ones so separators cross the 8-byte words.
+        let alphabet = b"s=; a";
+        let mut headers: Vec<Vec<u8>> = Vec::new();
+        for len in 0..=7u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                let mut h = Vec::new();
+                for _ in 0..len {
+                    h.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                headers.push(h);
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 64) as usize;
+            headers.push((0..len).map(|i| alphabet[((state >> (i % 60)) as usize + i) % alphabet.len()]).collect());
+        }
+        for header in &headers {
+            for name in [&b"s"[..], b"", b"a", b"s a", b"sa"] {
+                assert_eq!(find_cookie_starlette(header, name), Ok(starlette_reference(header, name)), "{header:?} {name:?}");
+            }
+        }
+    }
 
     #[test]
     fn simple_headers() {

@@ -21,6 +21,8 @@ from itsdangerous.exc import SignatureExpired as SignatureExpired
 from itsdangerous.signer import HMACAlgorithm as HMACAlgorithm
 from itsdangerous.signer import NoneAlgorithm as NoneAlgorithm
 
+from ._patch import patch as patch
+from ._patch import unpatch as unpatch
 from .serializer import Serializer as Serializer
 from .serializer import TimedSerializer as TimedSerializer
 from .serializer import URLSafeSerializer as URLSafeSerializer
@@ -51,5 +53,7 @@ __all__ = [
     "URLSafeTimedSerializer",
     "base64_decode",
     "base64_encode",
+    "patch",
+    "unpatch",
     "want_bytes",
 ]

@@ -68,6 +68,28 @@ pub fn encode_standard(input: &[u8]) -> String {
     STANDARD.encode(input)
 }
 
+/// Appends standard base64 with padding (`base64.b64encode`).
+pub fn encode_standard_into(input: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + base64_simd::STANDARD.encoded_length(input.len()), 0);
+    let written = base64_simd::STANDARD
+        .encode(input, base64_simd::Out::from_slice(&mut out[start..]))
+        .len();
+    out.truncate(start + written);
+}
+
+/// `base64.b64decode(input)` for input that is exactly the padded standard
+/// encoding of some bytes (what `b64encode` writes); `None` for anything
+/// else (junk, missing padding, set unused bits), which Python's lenient
+/// decoder may read differently.
+pub fn decode_standard_canonical(input: &[u8]) -> Option<Vec<u8>> {
+    let decoded = base64_simd::STANDARD.decode_to_vec(input).ok()?;
+    // Re-encoding proves the input canonical, whatever the decoder tolerates.
+    let mut again = Vec::with_capacity(input.len());
+    encode_standard_into(&decoded, &mut again);
+    (again == input).then_some(decoded)
+}
+
 /// `itsdangerous.encoding.base64_decode` for bytes input: pad, then decode leniently.
 pub fn decode_urlsafe_lenient(input: &[u8]) -> Result<Vec<u8>, DecodeError> {
     // Clean input (every token itsdangerous writes) takes the strict SIMD
@@ -164,6 +186,21 @@ pub fn decode_timestamp(input: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_canonical() {
+        for len in 0..40usize {
+            let data: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
+            let mut encoded = Vec::new();
+            encode_standard_into(&data, &mut encoded);
+            assert_eq!(encoded, STANDARD.encode(&data).into_bytes());
+            assert_eq!(decode_standard_canonical(&encoded), Some(data));
+        }
+        assert_eq!(decode_standard_canonical(b"YQ"), None, "padding missing");
+        assert_eq!(decode_standard_canonical(b"YR=="), None, "unused bits set");
+        assert_eq!(decode_standard_canonical(b"Y Q=="), None, "junk");
+        assert_eq!(decode_standard_canonical(b"YQ==YQ=="), None);
+    }
 
     #[test]
     fn timestamp_round_trip() {
