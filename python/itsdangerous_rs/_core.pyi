@@ -4,6 +4,7 @@ from typing import Any, final
 
 __all__ = [
     "Engine",
+    "StarletteSessionCodec",
     "cookie_value",
     "flask_engine_allowed",
     "install_serializer_method",
@@ -76,10 +77,11 @@ def json_loads(data: bytes, flask_tags: bool) -> Any: ...
 def zlib_compress(data: bytes) -> bytes: ...
 def zlib_decompress(data: bytes, max_output: int) -> bytes: ...
 
+@final
 class StarletteSessionCodec:
     """Starlette 1.x ``SessionMiddleware``'s cookie work (``src/starlette.rs``)."""
 
-    def __init__(self, secret_key: bytes, cookie_name: bytes, header_suffix: bytes) -> None: ...
+    def __new__(cls, secret_key: bytes, cookie_name: bytes, header_suffix: bytes) -> StarletteSessionCodec: ...
     def load(self, headers: list[Any], max_age: int | None, now: float) -> Any:
         """The session dict, None (empty), a verified payload (bytes) for Python, or NotImplemented."""
     def load_value(self, value: bytes, max_age: int | None, now: float) -> Any: ...
