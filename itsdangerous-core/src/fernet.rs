@@ -20,6 +20,8 @@ use aes::Aes128;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+pub use getrandom::Error as RandomError;
+
 type HmacSha256 = Hmac<Sha256>;
 
 const VERSION: u8 = 0x80;
@@ -77,7 +79,7 @@ impl FernetKey {
     }
 
     /// `encrypt_from_parts` with a fresh IV from the operating system.
-    pub fn encrypt(&self, data: &[u8], timestamp: u64) -> Result<Vec<u8>, getrandom::Error> {
+    pub fn encrypt(&self, data: &[u8], timestamp: u64) -> Result<Vec<u8>, RandomError> {
         let mut iv = [0u8; 16];
         getrandom::fill(&mut iv)?;
         Ok(self.encrypt_from_parts(data, timestamp, &iv))
@@ -140,6 +142,11 @@ impl UnverifiedToken {
         Ok(Self { raw, timestamp })
     }
 
+    /// The decoded token.
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
     /// The plaintext, if one of `keys` made the tag (tried in order) and the time allows it.
     pub fn decrypt<'k>(&self, keys: impl IntoIterator<Item = &'k FernetKey>, limit: Option<TimeLimit>) -> Result<Vec<u8>, InvalidToken> {
         if limit.is_some_and(|limit| !limit.allows(self.timestamp)) {
@@ -170,6 +177,18 @@ fn decode_base64(token: &[u8]) -> Option<Vec<u8>> {
         return LENIENT.decode(compact).ok();
     }
     LENIENT.decode(token).ok()
+}
+
+/// 32 random bytes from the operating system: a new raw key.
+pub fn generate_key() -> Result<[u8; KEY_LEN], RandomError> {
+    let mut key = [0u8; KEY_LEN];
+    getrandom::fill(&mut key)?;
+    Ok(key)
+}
+
+/// A Fernet key as `cryptography` reads it (the same base64 rules as a token).
+pub fn decode_key(key: &[u8]) -> Option<[u8; KEY_LEN]> {
+    decode_base64(key)?.try_into().ok()
 }
 
 /// Parses and decrypts in one go.
