@@ -13,7 +13,7 @@ use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 
 use super::flask_context::engine_allowed;
 use super::json::{ascii_str, dump_py, load_py, DumpOptions};
-use itsdangerous_core::fernet::{decode_key, generate_key, hkdf_sha256_32, FernetKey, RandomError, TimeLimit, UnverifiedToken, KEY_LEN};
+use itsdangerous_core::fernet::{decode_key, fill_random, generate_key, hkdf_sha256_32, FernetKey, RandomError, TimeLimit, UnverifiedToken, KEY_LEN};
 
 /// Flask's session JSON: what the signed engine writes before signing.
 const FLASK_SESSION_JSON: DumpOptions = DumpOptions {
@@ -24,6 +24,39 @@ const FLASK_SESSION_JSON: DumpOptions = DumpOptions {
 };
 
 static INVALID_TOKEN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// IVs come from a buffer of operating-system randomness refilled 256 IVs at
+/// a time: one `getrandom` call costs more than the whole encryption here
+/// (~350 ns a syscall on the benchmark machine). A forked child must not
+/// hand out its parent's remaining IVs, so `os.register_at_fork` empties the
+/// buffer in the child (set up when the module loads).
+struct IvPool {
+    buffer: [u8; 16 * 256],
+    used: usize,
+}
+
+static IV_POOL: std::sync::Mutex<IvPool> = std::sync::Mutex::new(IvPool { buffer: [0; 16 * 256], used: 16 * 256 });
+
+fn fresh_iv() -> PyResult<[u8; 16]> {
+    let mut pool = IV_POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if pool.used == pool.buffer.len() {
+        fill_random(&mut pool.buffer).map_err(random_failed)?;
+        pool.used = 0;
+    }
+    let start = pool.used;
+    let iv: [u8; 16] = pool.buffer[start..start + 16].try_into().expect("16 bytes");
+    pool.buffer[start..start + 16].fill(0); // handed out once, then forgotten
+    pool.used += 16;
+    Ok(iv)
+}
+
+/// Empties the IV buffer (`os.register_at_fork(after_in_child=...)`).
+#[pyfunction]
+fn discard_random_ivs() {
+    let mut pool = IV_POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    pool.buffer.fill(0);
+    pool.used = pool.buffer.len();
+}
 static TIME_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 #[pyfunction]
@@ -99,6 +132,14 @@ fn data_arg(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     view.call_method0("tobytes")?.extract::<Vec<u8>>()
 }
 
+/// The argument check cryptography makes before reading the clock.
+fn check_data(data: &Bound<'_, PyAny>) -> PyResult<()> {
+    if data.is_instance_of::<PyBytes>() {
+        return Ok(());
+    }
+    data_arg(data).map(drop)
+}
+
 fn key_arg(key: &Bound<'_, PyAny>) -> PyResult<[u8; KEY_LEN]> {
     let bad_key = || PyValueError::new_err("Fernet key must be 32 url-safe base64-encoded bytes.");
     let bytes = match token_arg(key) {
@@ -113,12 +154,31 @@ fn random_failed(error: RandomError) -> PyErr {
     PyOSError::new_err(format!("the operating system gave no random bytes: {error}"))
 }
 
-fn seal(py: Python<'_>, key: &FernetKey, data: &[u8], timestamp: u64, iv: Option<[u8; 16]>) -> PyResult<Py<PyBytes>> {
-    let token = match iv {
-        Some(iv) => key.encrypt_from_parts(data, timestamp, &iv),
-        None => key.encrypt(data, timestamp).map_err(random_failed)?,
+fn seal(py: Python<'_>, key: &FernetKey, data: &Bound<'_, PyAny>, timestamp: u64, iv: Option<[u8; 16]>) -> PyResult<Py<PyBytes>> {
+    let iv = match iv {
+        Some(iv) => iv,
+        None => fresh_iv()?,
     };
+    let token = with_data(data, |data| key.encrypt_from_parts(data, timestamp, &iv))?;
     Ok(PyBytes::new(py, &token).unbind())
+}
+
+/// `f` over a bytes-like argument's contents (no copy for `bytes`).
+fn with_data<T>(data: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> T) -> PyResult<T> {
+    if let Ok(bytes) = data.cast::<PyBytes>() {
+        return Ok(f(bytes.as_bytes()));
+    }
+    Ok(f(&data_arg(data)?))
+}
+
+/// The IV argument of `_encrypt_from_parts`: 16 bytes, or any sequence of 16 ints as cryptography takes.
+fn iv_arg(iv: &Bound<'_, PyAny>) -> PyResult<[u8; 16]> {
+    if let Ok(bytes) = iv.cast::<PyBytes>() {
+        if let Ok(iv) = bytes.as_bytes().try_into() {
+            return Ok(iv);
+        }
+    }
+    iv.extract()
 }
 
 /// Decrypts with the keys in order, checking the time when `ttl` is given.
@@ -178,20 +238,20 @@ impl Fernet {
     }
 
     fn encrypt(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyBytes>> {
-        let data = data_arg(data)?;
+        check_data(data)?;
         let now = u64::try_from(current_time(py)?).map_err(|_| PyValueError::new_err("the clock is before 1970"))?;
-        seal(py, &self.key, &data, now, None)
+        seal(py, &self.key, data, now, None)
     }
 
     fn encrypt_at_time(&self, py: Python<'_>, data: &Bound<'_, PyAny>, current_time: &Bound<'_, PyAny>) -> PyResult<Py<PyBytes>> {
-        let data = data_arg(data)?;
-        seal(py, &self.key, &data, current_time.extract()?, None)
+        check_data(data)?;
+        seal(py, &self.key, data, current_time.extract()?, None)
     }
 
     fn _encrypt_from_parts(&self, py: Python<'_>, data: &Bound<'_, PyAny>, current_time: &Bound<'_, PyAny>, iv: &Bound<'_, PyAny>) -> PyResult<Py<PyBytes>> {
-        let data = data_arg(data)?;
+        check_data(data)?;
         let timestamp: u64 = current_time.extract()?;
-        seal(py, &self.key, &data, timestamp, Some(iv.extract()?))
+        seal(py, &self.key, data, timestamp, Some(iv_arg(iv)?))
     }
 
     #[pyo3(signature = (token, ttl=None))]
@@ -240,14 +300,14 @@ impl MultiFernet {
     }
 
     fn encrypt(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<Py<PyBytes>> {
-        let data = data_arg(msg)?;
+        check_data(msg)?;
         let now = u64::try_from(current_time(py)?).map_err(|_| PyValueError::new_err("the clock is before 1970"))?;
-        seal(py, &self.keys[0], &data, now, None)
+        seal(py, &self.keys[0], msg, now, None)
     }
 
     fn encrypt_at_time(&self, py: Python<'_>, msg: &Bound<'_, PyAny>, current_time: &Bound<'_, PyAny>) -> PyResult<Py<PyBytes>> {
-        let data = data_arg(msg)?;
-        seal(py, &self.keys[0], &data, current_time.extract()?, None)
+        check_data(msg)?;
+        seal(py, &self.keys[0], msg, current_time.extract()?, None)
     }
 
     /// The plaintext of a token any key made, encrypted again by the first
@@ -255,7 +315,8 @@ impl MultiFernet {
     fn rotate(&self, py: Python<'_>, msg: &Bound<'_, PyAny>) -> PyResult<Py<PyBytes>> {
         let parsed = parse_token(py, msg)?;
         let plaintext = parsed.decrypt(&self.keys, None).map_err(|_| invalid_token(py))?;
-        seal(py, &self.keys[0], &plaintext, parsed.timestamp, None)
+        let token = self.keys[0].encrypt_from_parts(&plaintext, parsed.timestamp, &fresh_iv()?);
+        Ok(PyBytes::new(py, &token).unbind())
     }
 
     #[pyo3(signature = (msg, ttl=None))]
@@ -318,7 +379,7 @@ impl FernetKeys {
     /// A token (`str`) for `data` at `int(now)`.
     fn encrypt<'py>(&self, py: Python<'py>, data: &[u8], now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let timestamp = u64::try_from(seconds(now)?).map_err(|_| PyValueError::new_err("the clock is before 1970"))?;
-        let token = self.keys[0].encrypt(data, timestamp).map_err(random_failed)?;
+        let token = self.keys[0].encrypt_from_parts(data, timestamp, &fresh_iv()?);
         // SAFETY: base64 output is ASCII.
         unsafe { ascii_str(py, &token) }
     }
@@ -367,5 +428,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FernetKeys>()?;
     m.add_function(wrap_pyfunction!(hkdf_sha256, m)?)?;
     m.add_function(wrap_pyfunction!(register_invalid_token, m)?)?;
+    let discard = wrap_pyfunction!(discard_random_ivs, m)?;
+    m.add_function(discard.clone())?;
+    let kwargs = PyDict::new(m.py());
+    kwargs.set_item("after_in_child", discard)?;
+    m.py().import("os")?.getattr("register_at_fork")?.call((), Some(&kwargs))?;
     Ok(())
 }

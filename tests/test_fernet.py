@@ -237,3 +237,32 @@ def test_hkdf_matches_cryptography():
     for ikm, salt, info in [(b"secret", b"salt", b"info"), (b"", b"", b""), (os.urandom(100), os.urandom(70), os.urandom(300))]:
         expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(ikm)
         assert _core.hkdf_sha256(ikm, salt, info) == expected
+
+
+def iv_of(token: bytes) -> bytes:
+    return ours.Fernet._get_unverified_token_data(token)[1][9:25]
+
+
+def test_ivs_are_fresh_across_calls_and_threads():
+    f = ours.Fernet(KEY)
+    ivs = {iv_of(f.encrypt(b"x")) for _ in range(2000)}  # spans several refills of the IV buffer
+    assert len(ivs) == 2000
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_never_reuses_the_parents_ivs():
+    """IVs come from a buffer of OS randomness; a child must not replay it."""
+    f = ours.Fernet(KEY)
+    f.encrypt(b"x")  # the buffer is filled and partly used before the fork
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.write(write_end, b"".join(iv_of(f.encrypt(b"x")) for _ in range(4)))
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read_end, 64)
+    parent = b"".join(iv_of(f.encrypt(b"x")) for _ in range(4))
+    assert len(child) == 64
+    assert {child[i : i + 16] for i in range(0, 64, 16)}.isdisjoint({parent[i : i + 16] for i in range(0, 64, 16)})

@@ -179,6 +179,11 @@ fn decode_base64(token: &[u8]) -> Option<Vec<u8>> {
     LENIENT.decode(token).ok()
 }
 
+/// Fills `buffer` from the operating system's random source.
+pub fn fill_random(buffer: &mut [u8]) -> Result<(), RandomError> {
+    getrandom::fill(buffer)
+}
+
 /// 32 random bytes from the operating system: a new raw key.
 pub fn generate_key() -> Result<[u8; KEY_LEN], RandomError> {
     let mut key = [0u8; KEY_LEN];
@@ -313,5 +318,69 @@ mod tests {
         let expected = "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf";
         let hex: String = okm.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, expected);
+    }
+
+    /// The cost of each part of a 64-byte encrypt and decrypt, for benches/README.md:
+    /// `cargo test --release -p itsdangerous-core --lib fernet::tests::part_costs -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn part_costs() {
+        use crate::test_support::per_call_ns;
+        use std::hint::black_box;
+        let key = FernetKey::new(&[5u8; 32]);
+        let data = [b'x'; 64];
+        let iv = [9u8; 16];
+        let raw = key.seal(&data, 1_700_000_000, &iv);
+        let token = key.encrypt_from_parts(&data, 1_700_000_000, &iv);
+        let ciphertext_len = raw.len() - HEADER_LEN - TAG_LEN;
+        let time = |name: &str, f: &mut dyn FnMut()| {
+            let (median, p10) = per_call_ns(2000, 50, f);
+            println!("{name:<38} {median:>8.1} ns (p10 {p10:.1})");
+        };
+        println!("64-byte plaintext, {}-byte raw token, {}-byte base64 token", raw.len(), token.len());
+        time("encrypt_from_parts (all)", &mut || {
+            black_box(key.encrypt_from_parts(black_box(&data), 1_700_000_000, &iv));
+        });
+        time("encrypt with a random IV (all)", &mut || {
+            black_box(key.encrypt(black_box(&data), 1_700_000_000).unwrap());
+        });
+        time("getrandom 16 bytes", &mut || {
+            let mut iv = [0u8; 16];
+            getrandom::fill(&mut iv).unwrap();
+            black_box(iv);
+        });
+        time("AES-128-CBC encrypt + PKCS7 (80 B)", &mut || {
+            let mut buf = [0u8; 80];
+            buf[..64].copy_from_slice(&data);
+            let enc = cbc::Encryptor::<Aes128>::inner_iv_init(key.cipher.clone(), (&iv).into());
+            black_box(enc.encrypt_padded::<Pkcs7>(&mut buf, 64).unwrap().len());
+        });
+        time("AES-128-CBC decrypt + unpad (80 B)", &mut || {
+            let mut buf = raw[HEADER_LEN..HEADER_LEN + ciphertext_len].to_vec();
+            let dec = cbc::Decryptor::<Aes128>::inner_iv_init(key.cipher.clone(), (&iv).into());
+            black_box(dec.decrypt_padded::<Pkcs7>(&mut buf).unwrap().len());
+        });
+        time("HMAC-SHA256 tag (105 B)", &mut || {
+            let mut mac = key.mac.clone();
+            mac.update(black_box(&raw[..raw.len() - TAG_LEN]));
+            black_box(mac.finalize().into_bytes());
+        });
+        time("base64url encode (137 B)", &mut || {
+            let mut out = vec![0u8; base64_simd::URL_SAFE.encoded_length(raw.len())];
+            black_box(base64_simd::URL_SAFE.encode(black_box(&raw), base64_simd::Out::from_slice(&mut out)).len());
+        });
+        time("base64url decode (184 chars)", &mut || {
+            black_box(base64_simd::URL_SAFE.decode_to_vec(black_box(&token)).unwrap());
+        });
+        time("clone AES key schedule", &mut || {
+            black_box(black_box(&key.cipher).clone());
+        });
+        time("clone keyed HMAC", &mut || {
+            black_box(black_box(&key.mac).clone());
+        });
+        println!("size of Aes128 {} bytes, of Hmac<Sha256> {} bytes", std::mem::size_of::<Aes128>(), std::mem::size_of::<HmacSha256>());
+        time("decrypt (all)", &mut || {
+            black_box(decrypt(black_box(&token), [&key], None).unwrap());
+        });
     }
 }
