@@ -72,8 +72,8 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         super().__init__()
-        # ((inputs the keys came from), FernetKeys or None), the last one used.
-        self._last_keys: tuple[t.Any, t.Any] | None = None
+        # (what the last keys came from..., FernetKeys or None); see _keys.
+        self._last_keys: tuple[t.Any, ...] | None = None
 
     # -- keys --------------------------------------------------------------
 
@@ -103,23 +103,33 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
         return [base64.urlsafe_b64encode(key).decode("ascii") for key in self._raw_keys(app)]
 
     def _keys(self, app: Flask) -> t.Any:
-        """The prepared keys, or None when there is no key (stock: no session)."""
+        """The prepared keys, or None when there is no key (stock: no session).
+
+        Called twice per request, so the last keys are kept with what they
+        came from and reused while those are the same objects (fallback
+        lists compared by value, in case one was changed in place).
+        """
         config = app.config
-        fallbacks = config["SECRET_KEY_FALLBACKS"]
         configured = config.get("SESSION_FERNET_KEYS")
-        inputs = (
-            app.secret_key,
-            tuple(fallbacks) if isinstance(fallbacks, list) else fallbacks,
-            tuple(configured) if isinstance(configured, list) else configured,
-            self.hkdf_salt,
-            self.hkdf_info,
-        )
+        secret_key = app.secret_key
+        fallbacks = config["SECRET_KEY_FALLBACKS"]
         last = self._last_keys
-        if last is not None and last[0] == inputs:
-            return last[1]
+        if (
+            last is not None
+            and last[0] is secret_key
+            and last[1] is configured
+            and last[2] == fallbacks
+            and last[3] is self.hkdf_salt
+            and last[4] is self.hkdf_info
+            and (not isinstance(configured, list) or last[5] == configured)
+        ):
+            return last[6]
         raw = self._raw_keys(app)
         keys = _core.FernetKeys(raw) if raw else None
-        self._last_keys = (inputs, keys)
+        self._last_keys = (
+            secret_key, configured, list(fallbacks) if isinstance(fallbacks, list) else fallbacks,
+            self.hkdf_salt, self.hkdf_info, list(configured) if isinstance(configured, list) else None, keys,
+        )
         return keys
 
     # -- loading -----------------------------------------------------------
