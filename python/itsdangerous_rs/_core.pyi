@@ -106,3 +106,5 @@ def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes) -> bytes:
     """HKDF-SHA256 (RFC 5869) with a 32-byte output."""
 
 def register_invalid_token(cls: type) -> None: ...
+def discard_random_ivs() -> None:
+    """Empties the buffer of random IVs (registered with ``os.register_at_fork`` for children)."""
