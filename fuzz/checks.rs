@@ -18,6 +18,7 @@ use itsdangerous_core::codec::json::{self, read, Options, Value};
 use itsdangerous_core::protocol::payload::{self, PayloadError};
 use itsdangerous_core::protocol::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
 use itsdangerous_core::protocol::token::{rsplit_once, TokenError, TokenSigner};
+use itsdangerous_core::fernet::{self, FernetKey, TimeLimit, UnverifiedToken};
 
 /// The targets, by the name of their corpus directory.
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[
@@ -26,6 +27,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("inflate", inflate),
     ("unsign_and_load", unsign_and_load),
     ("json_reader", json_reader),
+    ("fernet_decrypt", fernet_decrypt),
 ];
 
 /// Fixed signers: itsdangerous's default, Flask's session signer with a
@@ -370,4 +372,52 @@ fn depth(v: &Value) -> usize {
         Value::Object(members) => 1 + members.iter().map(|(_, v)| depth(v)).max().unwrap_or(0),
         _ => 0,
     }
+}
+
+/// Fernet's decrypt path on arbitrary bytes. The first byte picks a mode:
+/// bit 0 seals the rest first (timestamp 8 bytes LE, IV 16 bytes, then the
+/// plaintext) so the tag check passes and decryption is reached; bit 1 then
+/// flips one byte of the decoded token (at the position the second byte
+/// gives), which must be refused; bit 2 adds a TTL check at a fixed clock.
+pub fn fernet_decrypt(data: &[u8]) {
+    let (head, rest) = take(data, 2);
+    let mode = head.first().copied().unwrap_or(0);
+    let flip_at = head.get(1).copied().unwrap_or(0) as usize;
+    let keys = [FernetKey::new(&[0x11; 32]), FernetKey::new(&[0x22; 32])];
+    let limit = (mode & 4 == 4).then_some(TimeLimit { ttl: 3600, now: 1_700_000_000 });
+    if mode & 1 == 0 {
+        // Arbitrary input as a token: any outcome but a panic; a success
+        // means the input decodes to a token one of the keys sealed.
+        if let Ok(plaintext) = fernet::decrypt(rest, &keys, limit) {
+            let token = UnverifiedToken::parse(rest).expect("decrypted, so it parses");
+            let raw = token.raw();
+            let iv: [u8; 16] = raw[9..25].try_into().unwrap();
+            let resealed = keys.iter().map(|k| k.encrypt_from_parts(&plaintext, token.timestamp, &iv));
+            let canonical: Vec<Vec<u8>> = resealed.map(|t| UnverifiedToken::parse(&t).unwrap().raw().to_vec()).collect();
+            assert!(canonical.iter().any(|c| c == raw), "a token no key would seal was accepted");
+        }
+        return;
+    }
+    let (ts, rest) = take(rest, 8);
+    let (iv, plaintext) = take(rest, 16);
+    let mut iv_bytes = [0u8; 16];
+    iv_bytes[..iv.len()].copy_from_slice(iv);
+    let timestamp = le_u64(ts);
+    let key = &keys[usize::from(mode & 8 == 8)];
+    let token = key.encrypt_from_parts(plaintext, timestamp, &iv_bytes);
+    if mode & 2 == 0 {
+        let expected_ok = limit.is_none_or(|l| l.allows(timestamp));
+        match fernet::decrypt(&token, &keys, limit) {
+            Ok(back) => assert!(expected_ok && back == plaintext, "round trip changed the plaintext"),
+            Err(_) => assert!(!expected_ok, "a fresh token was refused"),
+        }
+        return;
+    }
+    let mut raw = UnverifiedToken::parse(&token).unwrap().raw().to_vec();
+    let at = flip_at % raw.len();
+    raw[at] ^= 1 << (mode >> 5);
+    let tampered = itsdangerous_core::protocol::encoding::encode_urlsafe(&raw);
+    let mut padded = tampered.clone();
+    padded.resize(tampered.len().div_ceil(4) * 4, b'=');
+    assert!(fernet::decrypt(&padded, &keys, None).is_err(), "a tampered token was accepted");
 }

@@ -14,6 +14,9 @@ target reads (see fuzz/checks.rs) are written here too:
   8 bytes now (LE), then the token;
 * inflate: 2 bytes cap (LE), then the payload (`.`-prefixed base64 or a
   raw zlib stream: the target tries both readings);
+* fernet_decrypt: 1 mode byte (bit 0: seal first, bit 1: flip a byte,
+  bit 2: TTL, bit 3: second key, bits 5-7: which bit), 1 flip-position byte,
+  then a token, or 8 timestamp bytes (LE), 16 IV bytes and a plaintext;
 * unsign_and_load: 1 mode byte (bit 0: sign first, bit 1: Flask's signer,
   bit 2: max_age), then the token, or 5 timestamp bytes and a payload.
 """
@@ -245,6 +248,31 @@ def main() -> None:
     write("unsign_and_load", load_inputs)
 
     write("json_reader", json_docs())
+    write("fernet_decrypt", fernet_inputs(rng))
+
+
+def fernet_inputs(rng: random.Random) -> list[bytes]:
+    """Tokens under the target's two keys (cryptography's Fernet, or ours,
+    which gives the same bytes), their mutations, and sealing inputs."""
+    try:
+        from cryptography.fernet import Fernet
+    except ImportError:
+        from itsdangerous_rs.fernet import Fernet
+    keys = [Fernet(base64.urlsafe_b64encode(bytes([b]) * 32)) for b in (0x11, 0x22)]
+    tokens = [
+        key._encrypt_from_parts(plain, NOW + delta, bytes(range(i, i + 16)))
+        for i, (key, plain, delta) in enumerate(
+            [(keys[0], b"", 0), (keys[1], b"x" * 15, 0), (keys[0], b'{"a":1}', -7200), (keys[0], b"y" * 16, 120),
+             (keys[1], json.dumps({"_user_id": "alice", "csrf_token": "f" * 40}).encode(), 0)]
+        )
+    ]
+    other = Fernet(base64.urlsafe_b64encode(b"\x33" * 32))._encrypt_from_parts(b"other key", NOW, bytes(16))
+    inputs = [b"\x00\x00" + t for t in tokens] + [b"\x04\x00" + t for t in tokens] + [b"\x00\x00" + other]
+    inputs += [b"\x00\x00" + m for t in tokens[:2] for m in mutations(t, rng)[:6]]
+    inputs += [b"\x00\x00" + tokens[1] + b"\n", b"\x00\x00" + tokens[0].rstrip(b"="), b"\x00\x00" + b"gAAAA" * 30]
+    for mode, plain in [(0x01, b""), (0x05, b"z" * 33), (0x09, b"\xff" * 16), (0x03, b"flip"), (0xE3, b"flip high bit"), (0x0B, b"k2")]:
+        inputs.append(bytes([mode, 7]) + le(NOW, 8) + bytes(range(16)) + plain)
+    return inputs
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ SECONDS_EACH="${1:-600}"
 shift || true
 TARGETS=("$@")
 if [ "${#TARGETS[@]}" -eq 0 ]; then
-    TARGETS=(token_split_base64 timestamp inflate unsign_and_load json_reader)
+    TARGETS=(token_split_base64 timestamp inflate unsign_and_load json_reader fernet_decrypt)
 fi
 JOBS="${JOBS:-1}"
 WORK="${FUZZ_WORK:-$PWD/target/work}"

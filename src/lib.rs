@@ -7,6 +7,7 @@ mod compress;
 mod context_vars;
 mod cookie;
 mod engine;
+mod fernet;
 mod flask_context;
 mod json;
 mod methods;
@@ -19,6 +20,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     context_vars::register(m)?;
     cookie::register(m)?;
     engine::register(m)?;
+    fernet::register(m)?;
     flask_context::register(m)?;
     json::register(m)?;
     methods::register(m)?;

@@ -44,7 +44,8 @@ STOCK_INTERFACE = flask.sessions.SecureCookieSessionInterface
 def load_interface(name: str) -> type:
     """The session interface class a test parameter names.
 
-    ``"stock"`` is Flask's own class; ``"rs"`` is ours.  Ours is imported
+    ``"stock"`` is Flask's own class; ``"rs"`` is ours; ``"encrypted"`` is
+    our ``EncryptedSessionInterface``.  Ours is imported
     plainly so that a missing or broken ``itsdangerous_rs.flask`` makes every
     ``rs`` test fail loudly instead of being skipped.
     """
@@ -59,6 +60,10 @@ def load_interface(name: str) -> type:
                 f"({exc!r}); the real-component tests need it"
             ) from exc
         return SecureCookieSessionInterface
+    if name == "encrypted":
+        from itsdangerous_rs.flask import EncryptedSessionInterface
+
+        return EncryptedSessionInterface
     raise ValueError(f"unknown session interface {name!r}")
 
 
@@ -258,5 +263,20 @@ def stock_serializer(secret_key: str = SECRET_KEY, fallbacks: Optional[list] = N
 
 
 def decode_session_cookie(value: str, secret_key: str = SECRET_KEY) -> dict:
-    """Verify and decode a session cookie with the stock implementation."""
-    return dict(stock_serializer(secret_key).loads(value))
+    """Verify and decode a session cookie with stock code: Flask's signing
+    serializer, or for an encrypted one (no ".") cryptography's Fernet with the
+    documented HKDF key and Flask's tagged JSON."""
+    if "." in value:
+        return dict(stock_serializer(secret_key).loads(value))
+    import base64
+
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from flask.json.tag import TaggedJSONSerializer
+
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"itsdangerous_rs.flask.EncryptedSessionInterface",
+                info=b"Fernet session key v1")
+    key = base64.urlsafe_b64encode(hkdf.derive(secret_key.encode("utf-8")))
+    with Flask("decoder").app_context():  # Flask's JSON provider, as in a request
+        return dict(TaggedJSONSerializer().loads(Fernet(key).decrypt(value).decode("utf-8")))

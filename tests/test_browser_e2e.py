@@ -2,8 +2,9 @@
 
 The app (real Flask-Login + Flask-WTF, see ``flask_apps.py``) is served by
 waitress on 127.0.0.1 on a free port, in a thread of this process, and Debian's
-``/usr/bin/chromium`` is driven by Playwright.  The flow runs with our session
-interface and, as a baseline for the test itself, with Flask's stock one.
+``/usr/bin/chromium`` is driven by Playwright.  The flow runs with our signed and our
+encrypted session interfaces and, as a baseline for the test itself, with
+Flask's stock one.
 
 No browser is downloaded: if /usr/bin/chromium is missing or does not start,
 the test is skipped with the reason (``pytest -rs`` shows it).
@@ -71,7 +72,7 @@ def cookies_by_name(context, base_url):
     return {c["name"]: c for c in context.cookies(base_url)}
 
 
-@pytest.mark.parametrize("interface_name", ["rs", "stock"])
+@pytest.mark.parametrize("interface_name", ["rs", "stock", "encrypted"])
 def test_browser_login_browse_logout(browser, interface_name):
     app = make_app(load_interface(interface_name))
     with serve(app) as base:

@@ -27,11 +27,18 @@ from flask_apps import (
     stock_serializer,
 )
 
-INTERFACES = ["stock", "rs"]
+INTERFACES = ["stock", "rs"]  # signed: byte-identical cookies
+# The flows run with the encrypted interface too.
+FLOW_INTERFACES = INTERFACES + ["encrypted"]
+
+
+@pytest.fixture(params=FLOW_INTERFACES)
+def iface(request):
+    return load_interface(request.param)
 
 
 @pytest.fixture(params=INTERFACES)
-def iface(request):
+def signed_iface(request):
     return load_interface(request.param)
 
 
@@ -178,6 +185,15 @@ def test_logout_clears_session_and_remember_cookies(client):
 def test_tampered_session_cookie_is_ignored(client, part):
     login(client)
     value = session_cookie(client)
+    if "." not in value:
+        # A Fernet token: version+timestamp, IV+ciphertext, then the tag.
+        at = {"timestamp": 8, "payload": 60, "signature": len(value) - 12}[part]
+        tampered = value[:at] + ("A" if value[at] != "A" else "B") + value[at + 1 :]
+        client.set_cookie("session", tampered)
+        response = client.get("/dashboard")
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
+        return
     payload, timestamp, signature = value.rsplit(".", 2)
     pieces = {"payload": payload, "timestamp": timestamp, "signature": signature}
     # Change the first base64 character of the part: unlike the last one, all
@@ -438,7 +454,8 @@ def test_set_cookie_headers_match_stock(config):
 
 
 @pytest.mark.parametrize("issuer", INTERFACES, ids=lambda n: f"issued-by-{n}")
-def test_secret_key_rotation(iface, issuer):
+def test_secret_key_rotation(signed_iface, issuer):
+    iface = signed_iface
     old = make_app(load_interface(issuer), SECRET_KEY="old secret").test_client()
     login(old)
     old.get("/profile")  # shows (and so drops) the "Logged in." flash
@@ -479,3 +496,48 @@ def test_secret_key_rotation(iface, issuer):
 def test_default_secret_key_is_the_module_one(app):
     # Guards the decoders above: they assume the app's key.
     assert app.config["SECRET_KEY"] == SECRET_KEY
+
+
+# --- the encrypted interface --------------------------------------------------------
+
+
+def test_encrypted_interface_takes_over_a_signed_login_with_its_csrf_token():
+    """Switching a running app to encrypted sessions logs nobody out."""
+    source = make_app(load_interface("stock")).test_client()
+    login(source)
+    notes_token = csrf_token_from(source.get("/notes").get_data(as_text=True))
+    target = make_app(load_interface("encrypted")).test_client()
+    target.set_cookie("session", session_cookie(source))
+    response = target.get("/profile")  # read-only, yet re-issued encrypted
+    assert response.status_code == 200 and "fresh=True" in response.get_data(as_text=True)
+    encrypted = session_cookie(target)
+    assert "." not in encrypted and decode_session_cookie(encrypted)["_user_id"] == "alice"
+    response = target.post("/notes", data={"csrf_token": notes_token, "text": "kept"})
+    assert response.status_code == 302
+    assert "<li>kept</li>" in target.get("/notes").get_data(as_text=True)
+    # Refusing signed cookies: the old cookie no longer logs anyone in.
+    strict = make_app(load_interface("encrypted"), SESSION_ACCEPT_SIGNED_COOKIES=False).test_client()
+    strict.set_cookie("session", session_cookie(source))
+    assert strict.get("/dashboard").status_code == 302
+    # Moving back to signed sessions: the encrypted cookie opens an empty session.
+    back = make_app(load_interface("rs")).test_client()
+    back.set_cookie("session", encrypted)
+    assert back.get("/dashboard").status_code == 302
+
+
+def test_encrypted_key_rotation_with_remember_me():
+    old = make_app(load_interface("encrypted"), SECRET_KEY="old secret").test_client()
+    login(old, remember=True)
+    old_cookie = session_cookie(old)
+    rotated = make_app(
+        load_interface("encrypted"), SECRET_KEY="new secret", SECRET_KEY_FALLBACKS=["old secret"]
+    ).test_client()
+    rotated.set_cookie("session", old_cookie)
+    assert rotated.get("/dashboard").status_code == 200
+    assert decode_session_cookie(session_cookie(rotated), "new secret")["visits"] == 1
+    # Without the fallback the session is gone, but remember-me (signed by
+    # Flask-Login with the secret key) still needs the old key too.
+    strict = make_app(load_interface("encrypted"), SECRET_KEY="old secret").test_client()
+    strict.set_cookie("remember_token", old.get_cookie("remember_token").value)
+    assert "fresh=False" in strict.get("/profile").get_data(as_text=True)
+    assert decode_session_cookie(session_cookie(strict), "old secret")["_user_id"] == "alice"

@@ -12,6 +12,7 @@
 
 pub mod codec;
 pub mod cookie;
+pub mod fernet;
 pub mod protocol;
 
 #[cfg(test)]

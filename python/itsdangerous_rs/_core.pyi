@@ -2,16 +2,24 @@
 
 from typing import Any, final
 
+from typing_extensions import disjoint_base
+
 __all__ = [
     "Engine",
+    "Fernet",
+    "FernetKeys",
+    "MultiFernet",
     "StarletteSessionCodec",
     "cookie_value",
+    "discard_random_ivs",
     "flask_engine_allowed",
+    "hkdf_sha256",
     "install_serializer_method",
     "is_plain_cookie_value",
     "json_dumps",
     "json_loads",
     "register_flask_context",
+    "register_invalid_token",
     "register_stock_only",
     "zlib_compress",
     "zlib_decompress",
@@ -87,3 +95,51 @@ class StarletteSessionCodec:
     def load_value(self, value: bytes, max_age: int | None, now: float) -> Any: ...
     def dump(self, session: dict[str, Any], now: float) -> Any:
         """The whole ``Set-Cookie`` value (bytes), or NotImplemented for stock's steps."""
+
+@disjoint_base
+class Fernet:
+    """``cryptography.fernet.Fernet`` (re-exported by ``itsdangerous_rs.fernet``)."""
+
+    def __new__(cls, key: bytes | str, backend: Any = None) -> Fernet: ...
+    @staticmethod
+    def generate_key() -> bytes: ...
+    def encrypt(self, data: bytes) -> bytes: ...
+    def encrypt_at_time(self, data: bytes, current_time: int) -> bytes: ...
+    def _encrypt_from_parts(self, data: bytes, current_time: int, iv: bytes) -> bytes: ...
+    def decrypt(self, token: bytes | str, ttl: int | None = None) -> bytes: ...
+    def decrypt_at_time(self, token: bytes | str, ttl: int, current_time: int) -> bytes: ...
+    def extract_timestamp(self, token: bytes | str) -> int: ...
+    @staticmethod
+    def _get_unverified_token_data(token: bytes | str) -> tuple[int, bytes]: ...
+
+@disjoint_base
+class MultiFernet:
+    """``cryptography.fernet.MultiFernet`` over our ``Fernet`` instances."""
+
+    def __new__(cls, fernets: Any) -> MultiFernet: ...
+    def encrypt(self, msg: bytes) -> bytes: ...
+    def encrypt_at_time(self, msg: bytes, current_time: int) -> bytes: ...
+    def rotate(self, msg: bytes | str) -> bytes: ...
+    def decrypt(self, msg: bytes | str, ttl: int | None = None) -> bytes: ...
+    def decrypt_at_time(self, msg: bytes | str, ttl: int, current_time: int) -> bytes: ...
+    def extract_timestamp(self, msg: bytes | str) -> int: ...
+
+@final
+class FernetKeys:
+    """Prepared raw Fernet keys (newest first) for the encrypted Flask session.
+
+    Failures are ``None``; ``NotImplemented`` means Flask's Python serializer must run.
+    """
+
+    def __new__(cls, keys: list[bytes]) -> FernetKeys: ...
+    def encrypt(self, data: bytes, now: float) -> str: ...
+    def decrypt(self, token: str | bytes, ttl: int | None, now: float) -> bytes | None: ...
+    def session_dumps(self, serializer: Any, session: dict[str, Any], now: float) -> Any: ...
+    def session_loads(self, serializer: Any, token: str | bytes, ttl: int | None, now: float) -> Any: ...
+
+def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+    """HKDF-SHA256 (RFC 5869) with a 32-byte output."""
+
+def register_invalid_token(cls: type) -> None: ...
+def discard_random_ivs() -> None:
+    """Empties the buffer of random IVs (registered with ``os.register_at_fork`` for children)."""

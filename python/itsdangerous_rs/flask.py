@@ -517,3 +517,6 @@ def _add_vary_cookie(response: t.Any) -> None:
             return
     if '"' in vary or "cookie" not in (item.strip().lower() for item in vary.split(",")):
         response.vary.add("Cookie")  # quoted items, or Cookie missing: Werkzeug's own update
+
+# The encrypted session interface lives in its own module (flask_encrypted.py).
+from .flask_encrypted import EncryptedSessionInterface  # noqa: E402

@@ -30,3 +30,37 @@ def fetch_sdist(name: str, version: str) -> Path:
     with tarfile.open(archive) as tar:
         tar.extractall(CACHE, filter="data")
     return root
+
+
+def fetch_sdist_members(name: str, version: str, members: list[str]) -> Path:
+    """Only ``members`` (paths inside the sdist) of ``name==version``, extracted.
+
+    For sdists that ``pip download --no-binary`` would build just to read
+    their metadata (cryptography is a Rust build): the file comes from the
+    index's JSON API (PEP 691), the one pip reads, and its sha256 is checked.
+    """
+    root = CACHE / f"{name}-{version}"
+    if all((CACHE / member).exists() for member in members):
+        return root
+    import hashlib
+    import json
+    import urllib.request
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    filename = f"{name}-{version}.tar.gz"
+    archive = CACHE / filename
+    if not archive.exists():
+        request = urllib.request.Request(
+            f"https://pypi.org/simple/{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            index = json.load(response)
+        (entry,) = [f for f in index["files"] if f["filename"] == filename]
+        with urllib.request.urlopen(entry["url"], timeout=300) as response:
+            data = response.read()
+        if hashlib.sha256(data).hexdigest() != entry["hashes"]["sha256"]:
+            raise RuntimeError(f"{filename}: sha256 does not match the index")
+        archive.write_bytes(data)
+    with tarfile.open(archive) as tar:
+        tar.extractall(CACHE, members=[tar.getmember(m) for m in members], filter="data")
+    return root
