@@ -7,6 +7,7 @@ mod compress;
 mod context_vars;
 mod cookie;
 mod engine;
+mod ffi;
 mod flask_context;
 mod json;
 mod methods;
