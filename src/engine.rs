@@ -365,7 +365,7 @@ impl Engine {
         if token.is_ascii() {
             // Always, unless a custom separator is not ASCII.
             // SAFETY: checked just above.
-            return unsafe { new_ascii(py, &token) }.unwrap_or_else(|_| not_implemented());
+            return unsafe { new_ascii(py, &token) }.map(Bound::into_any).unwrap_or_else(|_| not_implemented());
         }
         match std::str::from_utf8(&token) {
             Ok(text) => PyString::new(py, text).into_any(),

@@ -25,7 +25,8 @@ use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
-    PyBytes, PyDateAccess, PyDateTime, PyDict, PyList, PyTimeAccess, PyTuple, PyTzInfo, PyTzInfoAccess,
+    PyBytes, PyDateAccess, PyDateTime, PyDict, PyList, PyString, PyTimeAccess, PyTuple, PyTzInfo,
+    PyTzInfoAccess,
 };
 
 use crate::ffi;
@@ -120,7 +121,7 @@ fn write_str_data(out: &mut Vec<u8>, s: &StrData<'_>, ensure_ascii: bool) -> Res
 
 /// Write a `str` (or subclass: its text) as a JSON string.
 #[inline]
-fn write_pystr(out: &mut Vec<u8>, obj: &Bound<'_, PyAny>, ensure_ascii: bool) -> Result<(), Fallback> {
+fn write_pystr(out: &mut Vec<u8>, obj: &Bound<'_, PyString>, ensure_ascii: bool) -> Result<(), Fallback> {
     write_str_data(out, &str_data(obj).ok_or(Fallback)?, ensure_ascii)
 }
 
@@ -275,8 +276,8 @@ impl<'py> Dumper<'_, 'py> {
             self.out.extend_from_slice(b"false");
             return Ok(());
         }
-        if ffi::str::is_exact_str(obj) {
-            return write_pystr(self.out, obj, self.opts.ensure_ascii);
+        if let Some(s) = ffi::str::exact_str(obj) {
+            return write_pystr(self.out, s, self.opts.ensure_ascii);
         }
         if ffi::number::is_exact_int(obj) {
             return write_pyint(self.out, obj);
@@ -307,8 +308,8 @@ impl<'py> Dumper<'_, 'py> {
     /// str, int and float subclasses, written as the C encoder writes them
     /// (`str` content, `int.__repr__`, `float.__repr__`); `None` for other types.
     fn scalar_subclass(&mut self, obj: &Bound<'py, PyAny>) -> Option<Result<(), Fallback>> {
-        if ffi::str::is_str(obj) {
-            return Some(write_pystr(self.out, obj, self.opts.ensure_ascii));
+        if let Some(s) = ffi::str::as_str(obj) {
+            return Some(write_pystr(self.out, s, self.opts.ensure_ascii));
         }
         if ffi::number::is_int(obj) {
             return Some(write_pyint(self.out, obj));
@@ -364,8 +365,9 @@ impl<'py> Dumper<'_, 'py> {
             if html.is_callable() {
                 let r = html.call0().map_err(|_| Fallback)?;
                 let s = ffi::to_str(&r)?;
+                let s = ffi::str::as_str(&s).ok_or(Fallback)?;
                 self.tag_open(b" m");
-                write_pystr(self.out, &s, self.opts.ensure_ascii)?;
+                write_pystr(self.out, s, self.opts.ensure_ascii)?;
                 self.out.push(b'}');
                 return Ok(());
             }
@@ -375,11 +377,9 @@ impl<'py> Dumper<'_, 'py> {
             let hex = obj
                 .getattr(pyo3::intern!(py, "hex"))
                 .map_err(|_| Fallback)?;
-            if !ffi::str::is_str(&hex) {
-                return Err(Fallback);
-            }
+            let hex = ffi::str::as_str(&hex).ok_or(Fallback)?;
             self.tag_open(b" u");
-            write_pystr(self.out, &hex, self.opts.ensure_ascii)?;
+            write_pystr(self.out, hex, self.opts.ensure_ascii)?;
             self.out.push(b'}');
             return Ok(());
         }
@@ -421,11 +421,9 @@ impl<'py> Dumper<'_, 'py> {
         let s = cached(py, &HTTP_DATE, "werkzeug.http", "http_date")?
             .call1((obj,))
             .map_err(|_| Fallback)?;
-        if !ffi::str::is_str(&s) {
-            return Err(Fallback);
-        }
+        let s = ffi::str::as_str(&s).ok_or(Fallback)?;
         self.tag_open(b" d");
-        write_pystr(self.out, &s, self.opts.ensure_ascii)?;
+        write_pystr(self.out, s, self.opts.ensure_ascii)?;
         self.out.push(b'}');
         Ok(())
     }
@@ -530,11 +528,10 @@ impl<'py> Dumper<'_, 'py> {
         if self.opts.flask_tags && n == 1 {
             // TagDict: a one-item dict whose key is a tag key.
             let (key, value) = ffi::dict::next_entry(dict, &mut ffi::dict::Position::default()).ok_or(Fallback)?;
-            if ffi::str::is_str(&key) {
-                if !ffi::str::is_exact_str(&key) {
-                    return Err(Fallback); // a str subclass could compare equal to a tag
-                }
-                if let Some(StrData::L1(kb)) = str_data(&key) {
+            if ffi::str::as_str(&key).is_some() {
+                // A str subclass could compare equal to a tag.
+                let key = ffi::str::exact_str(&key).ok_or(Fallback)?;
+                if let StrData::L1(kb) = str_data(key).ok_or(Fallback)? {
                     if TAG_KEYS.contains(&kb) {
                         self.tag_open(b" di");
                         self.out.extend_from_slice(b"{\"");
@@ -552,10 +549,8 @@ impl<'py> Dumper<'_, 'py> {
         if self.opts.sort_keys && n > 1 {
             let mut items: Vec<(StrText<'py>, Bound<'py, PyAny>)> = Vec::with_capacity(n as usize);
             while let Some((key, value)) = ffi::dict::next_entry(dict, &mut pos) {
-                if !ffi::str::is_exact_str(&key) {
-                    return Err(Fallback); // Python sorts before converting keys
-                }
-                items.push((StrText::new(key).ok_or(Fallback)?, value));
+                // Only exact str keys: Python sorts before converting keys.
+                items.push((StrText::new_exact(key).ok_or(Fallback)?, value));
             }
             // Keys are distinct, so an unstable sort gives the same order.
             items.sort_unstable_by(|a, b| str_cmp(&a.0.text(), &b.0.text()));
@@ -594,8 +589,8 @@ impl<'py> Dumper<'_, 'py> {
 
     /// A dict key converted like the C encoder: str, float, True/False/None, int.
     fn key(&mut self, key: &Bound<'py, PyAny>) -> Result<(), Fallback> {
-        if ffi::str::is_str(key) {
-            write_pystr(self.out, key, self.opts.ensure_ascii)?;
+        if let Some(s) = ffi::str::as_str(key) {
+            write_pystr(self.out, s, self.opts.ensure_ascii)?;
         } else if let Some(f) = ffi::number::float_value(key) {
             self.out.push(b'"');
             write_json_float(self.out, f);
@@ -648,7 +643,7 @@ pub fn dump_py(
 /// a direct-mapped cache, overwritten on collision. Sharing immutable `str`
 /// objects is invisible to Python code (the stock scanner memoizes keys too).
 struct KeyCache {
-    slots: Vec<Option<(u64, Py<PyAny>)>>,
+    slots: Vec<Option<(u64, Py<PyString>)>>,
 }
 
 const KEY_CACHE_SLOTS: usize = 1024;
@@ -676,7 +671,7 @@ impl KeyCache {
         &mut self,
         py: Python<'py>,
         key: &str,
-    ) -> Result<Bound<'py, PyAny>, Fallback> {
+    ) -> Result<Bound<'py, PyString>, Fallback> {
         if self.slots.is_empty() {
             self.slots.resize_with(KEY_CACHE_SLOTS, || None);
         }
@@ -741,7 +736,7 @@ impl<'py> Builder for PyBuilder<'py, '_> {
     fn string(&mut self, s: &str, ascii: bool) -> Result<Self::Value, Fallback> {
         // SAFETY: the reader sets `ascii` only when every byte of `s` is
         // below 128 (its own `from_utf8_unchecked` relies on the same).
-        Ok(unsafe { ffi::str::new_str(self.py, s, ascii) }?)
+        Ok(unsafe { ffi::str::new_str(self.py, s, ascii) }?.into_any())
     }
     fn array_begin(&mut self) -> Result<usize, Fallback> {
         Ok(self.stack.len())
@@ -792,15 +787,15 @@ impl<'py> PyBuilder<'py, '_> {
             return Ok(obj.into_any());
         }
         let (key, value) = ffi::dict::next_entry(&obj, &mut ffi::dict::Position::default()).ok_or(Fallback)?;
-        let tag: &[u8] = match str_data(&key).ok_or(Fallback)? {
+        let tag: &[u8] = match ffi::str::exact_str(&key).and_then(str_data).ok_or(Fallback)? {
             StrData::L1(kb) if kb.len() <= 3 && kb.first() == Some(&b' ') => kb,
             _ => return Ok(obj.into_any()),
         };
         match tag {
             b" t" => Ok(ffi::tuple::from_sequence(&value)?),
             b" b" => {
-                if ffi::str::is_exact_str(&value) {
-                    if let StrData::L1(s) = str_data(&value).ok_or(Fallback)? {
+                if let Some(text) = ffi::str::exact_str(&value) {
+                    if let StrData::L1(s) = str_data(text).ok_or(Fallback)? {
                         if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s) {
                             return Ok(PyBytes::new(py, &bytes).into_any());
                         }
@@ -817,8 +812,8 @@ impl<'py> PyBuilder<'py, '_> {
                 .call1((value,))
                 .map_err(|_| Fallback),
             b" d" => {
-                if ffi::str::is_exact_str(&value) {
-                    if let StrData::L1(s) = str_data(&value).ok_or(Fallback)? {
+                if let Some(text) = ffi::str::exact_str(&value) {
+                    if let StrData::L1(s) = str_data(text).ok_or(Fallback)? {
                         if let Some((y, mo, d, h, mi, s)) = parse_http_date(s) {
                             let utc = PyTzInfo::utc(py).map_err(|_| Fallback)?;
                             return PyDateTime::new(py, y, mo, d, h, mi, s, 0, Some(&utc))
@@ -837,11 +832,9 @@ impl<'py> PyBuilder<'py, '_> {
                 let inner = ffi::dict::exact_dict(&value).ok_or(Fallback)?;
                 let (inner_key, inner_value) =
                     ffi::dict::next_entry(inner, &mut ffi::dict::Position::default()).ok_or(Fallback)?;
-                if !ffi::str::is_exact_str(&inner_key) {
-                    return Err(Fallback);
-                }
-                let n = ffi::str::len(&inner_key).ok_or(Fallback)?;
-                let sub = ffi::str::substring(&inner_key, 0, (n - 2).max(0))?;
+                let inner_key = ffi::str::exact_str(&inner_key).ok_or(Fallback)?;
+                let n = ffi::str::len(inner_key);
+                let sub = ffi::str::substring(inner_key, 0, (n - 2).max(0))?;
                 let d = ffi::dict::new(py)?;
                 ffi::dict::set_item(&d, &sub, &inner_value)?;
                 Ok(d.into_any())

@@ -4,6 +4,7 @@ use std::ptr;
 
 use pyo3::ffi as capi;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
 use super::has_exact_type;
 
@@ -37,26 +38,36 @@ impl StrData<'_> {
     }
 }
 
+/// `obj` as a str if its type is exactly `str`.
 #[inline]
-pub fn is_exact_str(obj: &Bound<'_, PyAny>) -> bool {
-    has_exact_type(obj, ptr::addr_of_mut!(capi::PyUnicode_Type))
-}
-
-/// A `str` or a subclass.
-#[inline]
-pub fn is_str(obj: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: a flag test on the type of a live object.
-    unsafe { capi::PyUnicode_Check(obj.as_ptr()) != 0 }
-}
-
-/// The storage of `obj` if it is a `str` (or subclass: its text), borrowed
-/// for as long as `obj` (a `str`'s text never changes). `None` for other
-/// types, or when a legacy string cannot be made ready (exception fetched).
-#[inline]
-pub fn str_data<'a>(obj: &'a Bound<'_, PyAny>) -> Option<StrData<'a>> {
-    if !is_str(obj) {
-        return None;
+pub fn exact_str<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Option<&'a Bound<'py, PyString>> {
+    if has_exact_type(obj, ptr::addr_of_mut!(capi::PyUnicode_Type)) {
+        // SAFETY: the type was just checked.
+        Some(unsafe { obj.cast_unchecked::<PyString>() })
+    } else {
+        None
     }
+}
+
+/// `obj` as a str if it is a `str` or a subclass.
+#[inline]
+pub fn as_str<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Option<&'a Bound<'py, PyString>> {
+    // SAFETY: a flag test on the type of a live object, then a cast the
+    // test allows.
+    unsafe {
+        if capi::PyUnicode_Check(obj.as_ptr()) != 0 {
+            Some(obj.cast_unchecked::<PyString>())
+        } else {
+            None
+        }
+    }
+}
+
+/// The storage of a `str` (or subclass: its text), borrowed for as long
+/// as `obj` (a `str`'s text never changes). `None` when a legacy string
+/// cannot be made ready (exception fetched).
+#[inline]
+pub fn str_data<'a>(obj: &'a Bound<'_, PyString>) -> Option<StrData<'a>> {
     let p = obj.as_ptr();
     // SAFETY: `p` is a live str. After PyUnicode_READY (a no-op since 3.12)
     // its canonical storage holds `len` units of `kind`'s width at
@@ -93,10 +104,10 @@ pub struct StrText<'py> {
 }
 
 impl<'py> StrText<'py> {
-    /// `None` if `obj` is not a `str` (see [`str_data`]).
+    /// `None` if `obj`'s type is not exactly `str` (or see [`str_data`]).
     #[inline]
-    pub fn new(obj: Bound<'py, PyAny>) -> Option<Self> {
-        let data = str_data(&obj)?;
+    pub fn new_exact(obj: Bound<'py, PyAny>) -> Option<Self> {
+        let data = str_data(exact_str(&obj)?)?;
         // SAFETY: the storage lives as long as the object, which `self` owns
         // and never replaces; `text` only lends it out for a borrow of `self`.
         let data = unsafe { std::mem::transmute::<StrData<'_>, StrData<'static>>(data) };
@@ -109,17 +120,18 @@ impl<'py> StrText<'py> {
     }
 }
 
-/// The length in code points of a `str`; `None` for other types.
+/// The length in code points.
 #[inline]
-pub fn len(obj: &Bound<'_, PyAny>) -> Option<isize> {
-    str_data(obj).map(|s| s.len() as isize)
+pub fn len(obj: &Bound<'_, PyString>) -> isize {
+    // SAFETY: `obj` is a live str.
+    unsafe { capi::PyUnicode_GET_LENGTH(obj.as_ptr()) }
 }
 
-/// `obj[start:end]` of a `str` (indices clamped as in Python).
+/// `obj[start:end]` (indices clamped as in Python).
 #[inline]
-pub fn substring<'py>(obj: &Bound<'py, PyAny>, start: isize, end: isize) -> PyResult<Bound<'py, PyAny>> {
-    // SAFETY: `obj` is live (PyUnicode_Substring raises for a non-str); the
-    // result is a new reference or NULL with an exception set.
+pub fn substring<'py>(obj: &Bound<'py, PyString>, start: isize, end: isize) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: `obj` is a live str; the result is a new reference or NULL
+    // with an exception set.
     unsafe { Bound::from_owned_ptr_or_err(obj.py(), capi::PyUnicode_Substring(obj.as_ptr(), start, end)) }
 }
 
@@ -140,11 +152,12 @@ pub fn utf8<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
 
 /// A new `str` from UTF-8 text.
 #[inline]
-pub fn new_utf8<'py>(py: Python<'py>, s: &str) -> PyResult<Bound<'py, PyAny>> {
+pub fn new_utf8<'py>(py: Python<'py>, s: &str) -> PyResult<Bound<'py, PyString>> {
     // SAFETY: `s` is `len` bytes of valid UTF-8; the result is a new
-    // reference or NULL with an exception set.
+    // reference to a str or NULL with an exception set.
     unsafe {
-        Bound::from_owned_ptr_or_err(py, capi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as capi::Py_ssize_t))
+        Ok(Bound::from_owned_ptr_or_err(py, capi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as capi::Py_ssize_t))?
+            .cast_into_unchecked::<PyString>())
     }
 }
 
@@ -155,7 +168,7 @@ pub fn new_utf8<'py>(py: Python<'py>, s: &str) -> PyResult<Bound<'py, PyAny>> {
 /// Every byte must be below 128: the new str's header says it is ASCII, and
 /// Python relies on that (its UTF-8 form is the same bytes).
 #[inline]
-pub unsafe fn new_ascii<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+pub unsafe fn new_ascii<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyString>> {
     debug_assert!(bytes.is_ascii());
     // SAFETY: a new compact ASCII str has `len` writable bytes at
     // PyUnicode_DATA, its terminator already in place, and nothing else
@@ -166,7 +179,7 @@ pub unsafe fn new_ascii<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'p
             return Err(PyErr::fetch(py));
         }
         ptr::copy_nonoverlapping(bytes.as_ptr(), capi::PyUnicode_DATA(p).cast::<u8>(), bytes.len());
-        Ok(Bound::from_owned_ptr(py, p))
+        Ok(Bound::from_owned_ptr(py, p).cast_into_unchecked::<PyString>())
     }
 }
 
@@ -176,7 +189,7 @@ pub unsafe fn new_ascii<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'p
 /// When `ascii` is true every byte of `s` must be below 128 (see
 /// [`new_ascii`]).
 #[inline]
-pub unsafe fn new_str<'py>(py: Python<'py>, s: &str, ascii: bool) -> PyResult<Bound<'py, PyAny>> {
+pub unsafe fn new_str<'py>(py: Python<'py>, s: &str, ascii: bool) -> PyResult<Bound<'py, PyString>> {
     if ascii {
         // SAFETY: the caller vouches `s` is ASCII.
         unsafe { new_ascii(py, s.as_bytes()) }
