@@ -54,7 +54,8 @@ pub struct Fallback;
 /// Any failed Python call means the stock path must run instead. The
 /// `PyErr` (already taken off the thread) is dropped.
 impl From<PyErr> for Fallback {
-    #[inline]
+    #[cold]
+    #[inline(never)]
     fn from(_: PyErr) -> Self {
         Fallback
     }
@@ -751,6 +752,7 @@ impl<'py> Builder for PyBuilder<'py, '_> {
     fn object_begin(&mut self) -> Result<Self::Object, Fallback> {
         Ok(ffi::dict::new(self.py)?)
     }
+    #[inline]
     fn object_insert(
         &mut self,
         obj: &mut Self::Object,

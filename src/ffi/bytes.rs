@@ -26,7 +26,7 @@ pub fn data<'a>(obj: &'a Bound<'_, PyAny>) -> Option<&'a [u8]> {
         let n = capi::PyBytes_Size(p);
         let s = capi::PyBytes_AsString(p);
         if n < 0 || s.is_null() {
-            drop(PyErr::fetch(obj.py()));
+            drop(super::fetch_error(obj.py()));
             return None;
         }
         Some(std::slice::from_raw_parts(s.cast(), n as usize))

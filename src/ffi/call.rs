@@ -56,7 +56,7 @@ pub unsafe fn vectorcall<'py>(
     // the result is a new reference or NULL with an exception set.
     unsafe {
         let result = capi::PyObject_Vectorcall(function.as_ptr(), args.as_ptr(), positional_count, keyword_names);
-        Bound::from_owned_ptr_or_err(function.py(), result)
+        super::owned_or_err(function.py(), result)
     }
 }
 
@@ -66,7 +66,7 @@ pub unsafe fn vectorcall<'py>(
 pub fn instance_dict<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     // SAFETY: `obj` is live; the result is a new reference or NULL with an
     // exception set.
-    unsafe { Bound::from_owned_ptr_or_err(obj.py(), capi::PyObject_GenericGetDict(obj.as_ptr(), ptr::null_mut())) }
+    unsafe { super::owned_or_err(obj.py(), capi::PyObject_GenericGetDict(obj.as_ptr(), ptr::null_mut())) }
 }
 
 /// A Python function (`def`), not a builtin or other callable.
@@ -82,7 +82,7 @@ pub fn new_method_descriptor<'py>(class: &Bound<'py, PyType>, definition: &'stat
     // SAFETY: a live type, and a definition CPython may keep for ever (it
     // does not write through the pointer).
     unsafe {
-        Bound::from_owned_ptr_or_err(
+        super::owned_or_err(
             class.py(),
             capi::PyDescr_NewMethod(class.as_type_ptr(), ptr::from_ref(definition).cast_mut()),
         )

@@ -24,7 +24,7 @@ pub fn get<'py>(var: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> 
     // reference or NULL.
     unsafe {
         if capi::PyContextVar_Get(var.as_ptr(), ptr::null_mut(), &mut value) < 0 {
-            return Err(PyErr::fetch(py));
+            return Err(super::fetch_error(py));
         }
         Ok(Bound::from_owned_ptr_or_opt(py, value))
     }

@@ -60,7 +60,7 @@ pub fn next_entry<'py>(dict: &Bound<'py, PyDict>, pos: &mut Position) -> Option<
 pub fn new(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     // SAFETY: the result is a new reference to a dict, or NULL with an
     // exception set.
-    unsafe { Ok(Bound::from_owned_ptr_or_err(py, capi::PyDict_New())?.cast_into_unchecked::<PyDict>()) }
+    unsafe { Ok(super::owned_or_err(py, capi::PyDict_New())?.cast_into_unchecked::<PyDict>()) }
 }
 
 /// `dict[key] = value` (neither reference is stolen).
@@ -68,7 +68,7 @@ pub fn new(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 pub fn set_item(dict: &Bound<'_, PyDict>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
     // SAFETY: all three are live; -1 means an exception is set.
     if unsafe { capi::PyDict_SetItem(dict.as_ptr(), key.as_ptr(), value.as_ptr()) } < 0 {
-        Err(PyErr::fetch(dict.py()))
+        Err(super::fetch_error(dict.py()))
     } else {
         Ok(())
     }

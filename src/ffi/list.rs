@@ -67,7 +67,7 @@ pub fn from_tail<'py>(py: Python<'py>, items: &mut Vec<Bound<'py, PyAny>>, start
     // an owned reference (PyList_SET_ITEM steals it) before the list is
     // returned; `drain` yields exactly `n` items.
     unsafe {
-        let list = Bound::from_owned_ptr_or_err(py, capi::PyList_New(n as capi::Py_ssize_t))?;
+        let list = super::owned_or_err(py, capi::PyList_New(n as capi::Py_ssize_t))?;
         for (i, item) in items.drain(start..).enumerate() {
             capi::PyList_SET_ITEM(list.as_ptr(), i as capi::Py_ssize_t, item.into_ptr());
         }

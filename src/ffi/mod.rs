@@ -24,6 +24,28 @@ pub mod number;
 pub mod str;
 pub mod tuple;
 
+/// The exception a failed C call left set (taken off the thread). Out of
+/// line and cold, so the wrappers' error paths don't weigh on inlining.
+#[cold]
+#[inline(never)]
+fn fetch_error(py: Python<'_>) -> PyErr {
+    PyErr::fetch(py)
+}
+
+/// Own the new reference a C call returned, or take the exception it set.
+///
+/// # Safety
+/// `p` must be a new (strong) reference, or NULL with an exception set.
+#[inline]
+unsafe fn owned_or_err(py: Python<'_>, p: *mut capi::PyObject) -> PyResult<Bound<'_, PyAny>> {
+    if p.is_null() {
+        Err(fetch_error(py))
+    } else {
+        // SAFETY: the caller vouches `p` is a new reference we now own.
+        Ok(unsafe { Bound::from_owned_ptr(py, p) })
+    }
+}
+
 /// Whether `obj`'s type is exactly `ty`, subclasses excluded.
 #[inline]
 fn has_exact_type(obj: &Bound<'_, PyAny>, ty: *mut capi::PyTypeObject) -> bool {
@@ -63,7 +85,7 @@ pub fn bool_object(py: Python<'_>, value: bool) -> Bound<'_, PyAny> {
 pub fn to_str<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     // SAFETY: `obj` is live; the result is a new reference or NULL with an
     // exception set.
-    unsafe { Bound::from_owned_ptr_or_err(obj.py(), capi::PyObject_Str(obj.as_ptr())) }
+    unsafe { owned_or_err(obj.py(), capi::PyObject_Str(obj.as_ptr())) }
 }
 
 /// `hash(obj)`, which a `str` also stores in itself for later lookups.
@@ -72,7 +94,7 @@ pub fn hash(obj: &Bound<'_, PyAny>) -> PyResult<isize> {
     // SAFETY: `obj` is live; -1 means an exception is set.
     let h = unsafe { capi::PyObject_Hash(obj.as_ptr()) };
     if h == -1 {
-        Err(PyErr::fetch(obj.py()))
+        Err(fetch_error(obj.py()))
     } else {
         Ok(h)
     }

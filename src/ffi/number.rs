@@ -50,7 +50,7 @@ pub fn int_repr<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let Some(repr) = (*ptr::addr_of!(capi::PyLong_Type)).tp_repr else {
             return Err(pyo3::exceptions::PyTypeError::new_err("int has no tp_repr"));
         };
-        Bound::from_owned_ptr_or_err(obj.py(), repr(obj.as_ptr()))
+        super::owned_or_err(obj.py(), repr(obj.as_ptr()))
     }
 }
 
@@ -58,7 +58,7 @@ pub fn int_repr<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
 #[inline]
 pub fn new_int(py: Python<'_>, v: i64) -> PyResult<Bound<'_, PyAny>> {
     // SAFETY: the result is a new reference or NULL with an exception set.
-    unsafe { Bound::from_owned_ptr_or_err(py, capi::PyLong_FromLongLong(v)) }
+    unsafe { super::owned_or_err(py, capi::PyLong_FromLongLong(v)) }
 }
 
 /// `int(digits, 10)`; raises past the interpreter's int digit limit.
@@ -66,7 +66,7 @@ pub fn new_int(py: Python<'_>, v: i64) -> PyResult<Bound<'_, PyAny>> {
 pub fn int_from_decimal<'py>(py: Python<'py>, digits: &CStr) -> PyResult<Bound<'py, PyAny>> {
     // SAFETY: `digits` is NUL-terminated; the result is a new reference or
     // NULL with an exception set.
-    unsafe { Bound::from_owned_ptr_or_err(py, capi::PyLong_FromString(digits.as_ptr(), ptr::null_mut(), 10)) }
+    unsafe { super::owned_or_err(py, capi::PyLong_FromString(digits.as_ptr(), ptr::null_mut(), 10)) }
 }
 
 /// The value of an exact `float`; `None` for any other type.
@@ -97,5 +97,5 @@ pub fn float_value(obj: &Bound<'_, PyAny>) -> Option<f64> {
 #[inline]
 pub fn new_float(py: Python<'_>, v: f64) -> PyResult<Bound<'_, PyAny>> {
     // SAFETY: the result is a new reference or NULL with an exception set.
-    unsafe { Bound::from_owned_ptr_or_err(py, capi::PyFloat_FromDouble(v)) }
+    unsafe { super::owned_or_err(py, capi::PyFloat_FromDouble(v)) }
 }

@@ -76,7 +76,7 @@ pub fn str_data<'a>(obj: &'a Bound<'_, PyString>) -> Option<StrData<'a>> {
     unsafe {
         #[allow(deprecated)]
         if capi::PyUnicode_READY(p) < 0 {
-            drop(PyErr::fetch(obj.py()));
+            drop(super::fetch_error(obj.py()));
             return None;
         }
         let len = usize::try_from(capi::PyUnicode_GET_LENGTH(p)).ok()?;
@@ -132,7 +132,7 @@ pub fn len(obj: &Bound<'_, PyString>) -> isize {
 pub fn substring<'py>(obj: &Bound<'py, PyString>, start: isize, end: isize) -> PyResult<Bound<'py, PyAny>> {
     // SAFETY: `obj` is a live str; the result is a new reference or NULL
     // with an exception set.
-    unsafe { Bound::from_owned_ptr_or_err(obj.py(), capi::PyUnicode_Substring(obj.as_ptr(), start, end)) }
+    unsafe { super::owned_or_err(obj.py(), capi::PyUnicode_Substring(obj.as_ptr(), start, end)) }
 }
 
 /// A `str`'s UTF-8 form (cached in the object), borrowed for as long as it.
@@ -144,7 +144,7 @@ pub fn utf8<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<&'a [u8]> {
     unsafe {
         let s = capi::PyUnicode_AsUTF8AndSize(obj.as_ptr(), &mut n);
         if s.is_null() {
-            return Err(PyErr::fetch(obj.py()));
+            return Err(super::fetch_error(obj.py()));
         }
         Ok(std::slice::from_raw_parts(s.cast(), n as usize))
     }
@@ -156,7 +156,7 @@ pub fn new_utf8<'py>(py: Python<'py>, s: &str) -> PyResult<Bound<'py, PyString>>
     // SAFETY: `s` is `len` bytes of valid UTF-8; the result is a new
     // reference to a str or NULL with an exception set.
     unsafe {
-        Ok(Bound::from_owned_ptr_or_err(py, capi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as capi::Py_ssize_t))?
+        Ok(super::owned_or_err(py, capi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as capi::Py_ssize_t))?
             .cast_into_unchecked::<PyString>())
     }
 }
@@ -176,7 +176,7 @@ pub unsafe fn new_ascii<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'p
     unsafe {
         let p = capi::PyUnicode_New(bytes.len() as capi::Py_ssize_t, 127);
         if p.is_null() {
-            return Err(PyErr::fetch(py));
+            return Err(super::fetch_error(py));
         }
         ptr::copy_nonoverlapping(bytes.as_ptr(), capi::PyUnicode_DATA(p).cast::<u8>(), bytes.len());
         Ok(Bound::from_owned_ptr(py, p).cast_into_unchecked::<PyString>())

@@ -61,5 +61,5 @@ pub fn items<'a, 'py>(tuple: &'a Bound<'py, PyTuple>) -> impl Iterator<Item = Bo
 pub fn from_sequence<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     // SAFETY: `obj` is live; the result is a new reference or NULL with an
     // exception set.
-    unsafe { Bound::from_owned_ptr_or_err(obj.py(), capi::PySequence_Tuple(obj.as_ptr())) }
+    unsafe { super::owned_or_err(obj.py(), capi::PySequence_Tuple(obj.as_ptr())) }
 }
