@@ -20,8 +20,11 @@ use itsdangerous_core::protocol::signing::{Digest, KeyDerivation, SignerConfig, 
 use itsdangerous_core::protocol::token::{rsplit_once, TokenError, TokenSigner};
 use itsdangerous_core::fernet::{self, FernetKey, TimeLimit, UnverifiedToken};
 
+/// A fuzz target's body: panics on a finding.
+pub type Check = fn(&[u8]);
+
 /// The targets, by the name of their corpus directory.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("token_split_base64", token_split_base64),
     ("timestamp", timestamp),
     ("inflate", inflate),
@@ -62,7 +65,7 @@ fn le_u64(bytes: &[u8]) -> u64 {
 }
 
 /// Splits `n` leading bytes off, padding with zeros when the input is short.
-fn take<'a>(data: &'a [u8], n: usize) -> (&'a [u8], &'a [u8]) {
+fn take(data: &[u8], n: usize) -> (&[u8], &[u8]) {
     let n = n.min(data.len());
     data.split_at(n)
 }
@@ -72,7 +75,7 @@ fn check_base64(data: &[u8]) {
     let decoded = decode_urlsafe_lenient(data);
     if let Ok(out) = &decoded {
         // Every output byte needs at least 4/3 input bytes, padding included.
-        assert!(out.len() <= (data.len() + 3) / 4 * 3, "decoded more than the input holds");
+        assert!(out.len() <= data.len().div_ceil(4) * 3, "decoded more than the input holds");
     }
     // On input made only of alphabet characters, binascii agrees with a
     // strict decoder that tolerates non-zero trailing bits.
@@ -244,7 +247,7 @@ fn oracle_inflate(input: &[u8], cap: usize) -> Option<Result<Vec<u8>, ()>> {
 
 /// `payload::decode` with a cap, raw `compress::decompress` against an
 /// oracle, `compress` against libz byte for byte, and the round-trip.
-pub fn inflate(data: &[u8]) -> () {
+pub fn inflate(data: &[u8]) {
     let (head, rest) = take(data, 2);
     let cap = le_u64(head) as usize; // 0..=65535: small caps hit the limit often
 

@@ -1,8 +1,5 @@
 //! ContextVars the bindings read on every call, read without a Python call.
 
-use std::ptr;
-
-use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
@@ -13,21 +10,10 @@ static STOCK_ONLY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 /// The variable's value in the current context (its default if unset), or
 /// None when it has neither.
 pub fn context_var_value<'py>(py: Python<'py>, var: &Py<PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let mut value: *mut ffi::PyObject = ptr::null_mut();
-    // SAFETY: `var` is a live object (registration checked it is a
-    // ContextVar); on success `value` is a new reference or NULL.
-    let status = unsafe { ffi::PyContextVar_Get(var.as_ptr(), ptr::null_mut(), &mut value) };
-    if status < 0 {
-        return Err(PyErr::fetch(py));
-    }
-    // SAFETY: a new reference we now own, or NULL.
-    Ok(unsafe { Bound::from_owned_ptr_or_opt(py, value) })
+    crate::ffi::context_var::get(var.bind(py))
 }
 
-pub fn is_context_var(var: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: a type check on a live object.
-    unsafe { ffi::PyContextVar_CheckExact(var.as_ptr()) != 0 }
-}
+pub use crate::ffi::context_var::is_context_var;
 
 #[pyfunction]
 fn register_stock_only(var: &Bound<'_, PyAny>) -> PyResult<()> {

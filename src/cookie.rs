@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 
-use super::json::ascii_str;
+use super::ffi::str::new_ascii;
 use itsdangerous_core::cookie::{find_cookie, is_plain_token};
 
 /// `request.cookies.get(name)`, or `NotImplemented` when Werkzeug must parse.
@@ -10,7 +10,7 @@ use itsdangerous_core::cookie::{find_cookie, is_plain_token};
 fn cookie_value<'py>(py: Python<'py>, header: &str, name: &str) -> PyResult<Bound<'py, PyAny>> {
     match find_cookie(header, name) {
         // SAFETY: find_cookie only reads headers of printable ASCII.
-        Ok(Some(value)) => unsafe { ascii_str(py, value.as_bytes()) },
+        Ok(Some(value)) => unsafe { new_ascii(py, value.as_bytes()) }.map(Bound::into_any),
         Ok(None) => Ok(py.None().into_bound(py)),
         Err(_) => Ok(py.NotImplemented().into_bound(py)),
     }

@@ -12,7 +12,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 
 use super::flask_context::engine_allowed;
-use super::json::{ascii_str, dump_py, load_py, DumpOptions};
+use super::ffi::str::new_ascii;
+use super::json::{dump_py, load_py, DumpOptions};
 use itsdangerous_core::protocol::payload::{self, PayloadError};
 use itsdangerous_core::protocol::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
 use itsdangerous_core::protocol::token::TokenSigner;
@@ -361,7 +362,7 @@ impl Engine {
         if token.is_ascii() {
             // Always, unless a custom separator is not ASCII.
             // SAFETY: checked just above.
-            return unsafe { ascii_str(py, &token) }.unwrap_or_else(|_| not_implemented());
+            return unsafe { new_ascii(py, &token) }.map(Bound::into_any).unwrap_or_else(|_| not_implemented());
         }
         match std::str::from_utf8(&token) {
             Ok(text) => PyString::new(py, text).into_any(),

@@ -12,7 +12,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 
 use super::flask_context::engine_allowed;
-use super::json::{ascii_str, dump_py, load_py, DumpOptions};
+use super::ffi::str::new_ascii;
+use super::json::{dump_py, load_py, DumpOptions};
 use itsdangerous_core::fernet::{decode_key, fill_random, generate_key, hkdf_sha256_32, FernetKey, RandomError, TimeLimit, UnverifiedToken, KEY_LEN};
 
 /// Flask's session JSON: what the signed engine writes before signing.
@@ -381,7 +382,7 @@ impl FernetKeys {
         let timestamp = u64::try_from(seconds(now)?).map_err(|_| PyValueError::new_err("the clock is before 1970"))?;
         let token = self.keys[0].encrypt_from_parts(data, timestamp, &fresh_iv()?);
         // SAFETY: base64 output is ASCII.
-        unsafe { ascii_str(py, &token) }
+        Ok(unsafe { new_ascii(py, &token) }?.into_any())
     }
 
     /// The plaintext, or None for any invalid or expired token.

@@ -13,17 +13,24 @@
 //! runs the stock Python code instead, which produces the value or raises
 //! the exact exception. A `Fallback` never leaves a Python exception set.
 
+//!
+//! The C-API calls live in [`crate::ffi`]; this file holds the encoder's
+//! and decoder's rules.
+
 use std::cmp::Ordering;
-use std::ffi::c_int;
-use std::ptr;
+use std::ffi::CStr;
 
 use base64::Engine as _;
 use pyo3::exceptions::PyAttributeError;
-use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDateAccess, PyDateTime, PyTimeAccess, PyTzInfo, PyTzInfoAccess};
+use pyo3::types::{
+    PyBytes, PyDateAccess, PyDateTime, PyDict, PyList, PyString, PyTimeAccess, PyTuple, PyTzInfo,
+    PyTzInfoAccess,
+};
 
+use crate::ffi;
+use crate::ffi::str::{str_data, StrData, StrText};
 use itsdangerous_core::codec::json::float::write_json_float;
 use itsdangerous_core::codec::json::read::{self, Builder};
 use itsdangerous_core::codec::json::write;
@@ -43,6 +50,16 @@ pub struct DumpOptions {
 /// stock Python path (which returns the value or raises the real error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fallback;
+
+/// Any failed Python call means the stock path must run instead. The
+/// `PyErr` (already taken off the thread) is dropped.
+impl From<PyErr> for Fallback {
+    #[cold]
+    #[inline(never)]
+    fn from(_: PyErr) -> Self {
+        Fallback
+    }
+}
 
 /// Nesting deeper than this falls back (stock raises `RecursionError` for
 /// circular structures, and handles deep legitimate ones itself).
@@ -69,88 +86,8 @@ fn cached<'py>(
     cell.import(py, module, name).map_err(|_| Fallback)
 }
 
-/// Turn a failed raw C-API call into a `Fallback`, clearing the exception.
-#[inline]
-fn failed<T>() -> Result<T, Fallback> {
-    // SAFETY: only called with the GIL held (all callers hold a `Python`).
-    unsafe { ffi::PyErr_Clear() };
-    Err(Fallback)
-}
-
-/// Own a new reference returned by the C API, or fall back on NULL.
-#[inline]
-unsafe fn owned<'py>(
-    py: Python<'py>,
-    p: *mut ffi::PyObject,
-) -> Result<Bound<'py, PyAny>, Fallback> {
-    if p.is_null() {
-        failed()
-    } else {
-        Ok(Bound::from_owned_ptr(py, p))
-    }
-}
-
-#[inline]
-fn type_is(p: *mut ffi::PyObject, t: *mut ffi::PyTypeObject) -> bool {
-    // SAFETY: `p` is a live object.
-    unsafe { ffi::Py_TYPE(p) == t }
-}
-
 // ---------------------------------------------------------------------------
 // Strings.
-
-/// The code units of a `str`, in its PEP 393 storage.
-enum StrData<'a> {
-    L1(&'a [u8]),
-    U2(&'a [u16]),
-    U4(&'a [u32]),
-}
-
-impl StrData<'_> {
-    #[inline]
-    fn len(&self) -> usize {
-        match self {
-            StrData::L1(s) => s.len(),
-            StrData::U2(s) => s.len(),
-            StrData::U4(s) => s.len(),
-        }
-    }
-    #[inline]
-    fn at(&self, i: usize) -> u32 {
-        match self {
-            StrData::L1(s) => u32::from(s[i]),
-            StrData::U2(s) => u32::from(s[i]),
-            StrData::U4(s) => s[i],
-        }
-    }
-}
-
-/// The storage of `p`, which must be a `str` (or subclass) kept alive by the
-/// caller for `'a`.
-unsafe fn str_data<'a>(p: *mut ffi::PyObject) -> Result<StrData<'a>, Fallback> {
-    #[allow(deprecated)]
-    if ffi::PyUnicode_READY(p) < 0 {
-        return failed();
-    }
-    let len = ffi::PyUnicode_GET_LENGTH(p);
-    let len = usize::try_from(len).map_err(|_| Fallback)?;
-    let data = ffi::PyUnicode_DATA(p);
-    if len == 0 {
-        return Ok(StrData::L1(&[]));
-    }
-    Ok(match ffi::PyUnicode_KIND(p) {
-        ffi::PyUnicode_1BYTE_KIND => {
-            StrData::L1(std::slice::from_raw_parts(data as *const u8, len))
-        }
-        ffi::PyUnicode_2BYTE_KIND => {
-            StrData::U2(std::slice::from_raw_parts(data as *const u16, len))
-        }
-        ffi::PyUnicode_4BYTE_KIND => {
-            StrData::U4(std::slice::from_raw_parts(data as *const u32, len))
-        }
-        _ => return Err(Fallback),
-    })
-}
 
 /// Python `str` ordering (code point order).
 fn str_cmp(a: &StrData<'_>, b: &StrData<'_>) -> Ordering {
@@ -184,76 +121,23 @@ fn write_str_data(out: &mut Vec<u8>, s: &StrData<'_>, ensure_ascii: bool) -> Res
 }
 
 /// Write a `str` (or subclass: its text) as a JSON string.
-unsafe fn write_pystr(
-    out: &mut Vec<u8>,
-    p: *mut ffi::PyObject,
-    ensure_ascii: bool,
-) -> Result<(), Fallback> {
-    write_str_data(out, &str_data(p)?, ensure_ascii)
-}
-
-/// A new `str` from UTF-8 text.
 #[inline]
-unsafe fn new_str<'py>(
-    py: Python<'py>,
-    s: &str,
-    ascii: bool,
-) -> Result<Bound<'py, PyAny>, Fallback> {
-    if ascii {
-        ascii_str(py, s.as_bytes()).map_err(|_| Fallback)
-    } else {
-        owned(py, ffi::PyUnicode_FromStringAndSize(s.as_ptr().cast(), s.len() as ffi::Py_ssize_t))
-    }
-}
-
-/// A new `str` from ASCII bytes, copied straight into its one-byte storage
-/// (PyUnicode_FromStringAndSize would run the UTF-8 decoder over them).
-///
-/// # Safety
-/// Every byte must be below 128: the str's max char says so.
-pub(crate) unsafe fn ascii_str<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    debug_assert!(bytes.is_ascii());
-    // A new compact ASCII str has `len` writable bytes at PyUnicode_DATA
-    // (its terminator is already in place).
-    let p = ffi::PyUnicode_New(bytes.len() as ffi::Py_ssize_t, 127);
-    if p.is_null() {
-        return Err(PyErr::fetch(py));
-    }
-    ptr::copy_nonoverlapping(bytes.as_ptr(), ffi::PyUnicode_DATA(p) as *mut u8, bytes.len());
-    Ok(Bound::from_owned_ptr(py, p))
+fn write_pystr(out: &mut Vec<u8>, obj: &Bound<'_, PyString>, ensure_ascii: bool) -> Result<(), Fallback> {
+    write_str_data(out, &str_data(obj).ok_or(Fallback)?, ensure_ascii)
 }
 
 // ---------------------------------------------------------------------------
 // Numbers.
 
-unsafe fn write_pyint(out: &mut Vec<u8>, p: *mut ffi::PyObject) -> Result<(), Fallback> {
-    let mut overflow: c_int = 0;
-    let v = ffi::PyLong_AsLongLongAndOverflow(p, &mut overflow);
-    if v == -1 && !ffi::PyErr_Occurred().is_null() {
-        return failed();
-    }
-    if overflow == 0 {
+/// An `int` (or subclass) as the json encoder writes it: `int.__repr__`.
+fn write_pyint(out: &mut Vec<u8>, obj: &Bound<'_, PyAny>) -> Result<(), Fallback> {
+    if let Some(v) = ffi::number::to_i64(obj)? {
         write::write_i64(out, v);
         return Ok(());
     }
-    // `int.__repr__`, also for subclasses; raises past the int digit limit.
-    let Some(repr) = (*ptr::addr_of_mut!(ffi::PyLong_Type)).tp_repr else {
-        return Err(Fallback);
-    };
-    let r = repr(p);
-    if r.is_null() {
-        return failed();
-    }
-    let mut n: ffi::Py_ssize_t = 0;
-    let s = ffi::PyUnicode_AsUTF8AndSize(r, &mut n);
-    let res = if s.is_null() {
-        failed()
-    } else {
-        out.extend_from_slice(std::slice::from_raw_parts(s as *const u8, n as usize));
-        Ok(())
-    };
-    ffi::Py_DECREF(r);
-    res
+    let repr = ffi::number::int_repr(obj)?;
+    out.extend_from_slice(ffi::str::utf8(&repr)?);
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -356,14 +240,6 @@ struct Dumper<'a, 'py> {
     out: &'a mut Vec<u8>,
 }
 
-/// How a dict key is written.
-enum Key {
-    Str,
-    Float(f64),
-    Const(&'static [u8]),
-    Int,
-}
-
 impl<'py> Dumper<'_, 'py> {
     #[inline]
     fn item_sep(&mut self) {
@@ -389,77 +265,69 @@ impl<'py> Dumper<'_, 'py> {
     }
 
     fn value(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fallback> {
-        let p = obj.as_ptr();
-        unsafe {
-            if p == ffi::Py_None() {
-                self.out.extend_from_slice(b"null");
-                return Ok(());
+        if obj.is_none() {
+            self.out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        if ffi::is_true(obj) {
+            self.out.extend_from_slice(b"true");
+            return Ok(());
+        }
+        if ffi::is_false(obj) {
+            self.out.extend_from_slice(b"false");
+            return Ok(());
+        }
+        if let Some(s) = ffi::str::exact_str(obj) {
+            return write_pystr(self.out, s, self.opts.ensure_ascii);
+        }
+        if ffi::number::is_exact_int(obj) {
+            return write_pyint(self.out, obj);
+        }
+        if let Some(v) = ffi::number::exact_float_value(obj) {
+            write_json_float(self.out, v);
+            return Ok(());
+        }
+        if let Some(dict) = ffi::dict::exact_dict(obj) {
+            return self.dict(dict, depth + 1);
+        }
+        if let Some(list) = ffi::list::exact_list(obj) {
+            return self.list(list, depth + 1);
+        }
+        if let Some(tuple) = ffi::tuple::exact_tuple(obj) {
+            return self.tuple(tuple, depth + 1);
+        }
+        if self.opts.flask_tags {
+            if ffi::bytes::is_exact_bytes(obj) {
+                return self.bytes(obj);
             }
-            if p == ffi::Py_True() {
-                self.out.extend_from_slice(b"true");
-                return Ok(());
-            }
-            if p == ffi::Py_False() {
-                self.out.extend_from_slice(b"false");
-                return Ok(());
-            }
-            if type_is(p, ptr::addr_of_mut!(ffi::PyUnicode_Type)) {
-                return write_pystr(self.out, p, self.opts.ensure_ascii);
-            }
-            if type_is(p, ptr::addr_of_mut!(ffi::PyLong_Type)) {
-                return write_pyint(self.out, p);
-            }
-            if type_is(p, ptr::addr_of_mut!(ffi::PyFloat_Type)) {
-                write_json_float(self.out, ffi::PyFloat_AS_DOUBLE(p));
-                return Ok(());
-            }
-            if type_is(p, ptr::addr_of_mut!(ffi::PyDict_Type)) {
-                return self.dict(obj, depth + 1);
-            }
-            if type_is(p, ptr::addr_of_mut!(ffi::PyList_Type)) {
-                return self.list(obj, depth + 1);
-            }
-            if type_is(p, ptr::addr_of_mut!(ffi::PyTuple_Type)) {
-                return self.tuple(obj, depth + 1);
-            }
-            if self.opts.flask_tags {
-                if type_is(p, ptr::addr_of_mut!(ffi::PyBytes_Type)) {
-                    return self.bytes(p);
-                }
-                self.other_flask(obj, depth)
-            } else {
-                self.other_plain(obj, depth)
-            }
+            self.other_flask(obj, depth)
+        } else {
+            self.other_plain(obj, depth)
         }
     }
 
-    /// Subclasses of the JSON types, plain `json.dumps` rules.
     /// str, int and float subclasses, written as the C encoder writes them
     /// (`str` content, `int.__repr__`, `float.__repr__`); `None` for other types.
-    unsafe fn scalar_subclass(&mut self, p: *mut ffi::PyObject) -> Option<Result<(), Fallback>> {
-        if ffi::PyUnicode_Check(p) != 0 {
-            return Some(write_pystr(self.out, p, self.opts.ensure_ascii));
+    fn scalar_subclass(&mut self, obj: &Bound<'py, PyAny>) -> Option<Result<(), Fallback>> {
+        if let Some(s) = ffi::str::as_str(obj) {
+            return Some(write_pystr(self.out, s, self.opts.ensure_ascii));
         }
-        if ffi::PyLong_Check(p) != 0 {
-            return Some(write_pyint(self.out, p));
+        if ffi::number::is_int(obj) {
+            return Some(write_pyint(self.out, obj));
         }
-        if ffi::PyFloat_Check(p) != 0 {
-            write_json_float(self.out, ffi::PyFloat_AS_DOUBLE(p));
+        if let Some(v) = ffi::number::float_value(obj) {
+            write_json_float(self.out, v);
             return Some(Ok(()));
         }
         None
     }
 
-    unsafe fn other_plain(
-        &mut self,
-        obj: &Bound<'py, PyAny>,
-        depth: usize,
-    ) -> Result<(), Fallback> {
-        let p = obj.as_ptr();
-        if let Some(written) = self.scalar_subclass(p) {
+    /// Subclasses of the JSON types, plain `json.dumps` rules.
+    fn other_plain(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fallback> {
+        if let Some(written) = self.scalar_subclass(obj) {
             return written;
         }
-        if ffi::PyList_Check(p) != 0 || ffi::PyTuple_Check(p) != 0 {
+        if ffi::list::is_list(obj) || ffi::tuple::is_tuple(obj) {
             return self.sequence_subclass(obj, depth + 1);
         }
         // dict subclasses (their items() may differ), unknown types.
@@ -467,27 +335,22 @@ impl<'py> Dumper<'_, 'py> {
     }
 
     /// Everything but the exact JSON types and bytes, in `TaggedJSONSerializer.tag`'s order.
-    unsafe fn other_flask(
-        &mut self,
-        obj: &Bound<'py, PyAny>,
-        depth: usize,
-    ) -> Result<(), Fallback> {
-        let p = obj.as_ptr();
-        if ffi::PyDict_Check(p) != 0 {
+    fn other_flask(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fallback> {
+        if ffi::dict::is_dict(obj) {
             return Err(Fallback);
         }
-        if ffi::PyTuple_Check(p) != 0 {
+        if ffi::tuple::is_tuple(obj) {
             // TagTuple: `[tag(item) for item in value]` under " t".
             self.tag_open(b" t");
             self.sequence_subclass(obj, depth + 1)?;
             self.out.push(b'}');
             return Ok(());
         }
-        if ffi::PyList_Check(p) != 0 {
+        if ffi::list::is_list(obj) {
             return self.sequence_subclass(obj, depth + 1);
         }
-        if ffi::PyBytes_Check(p) != 0 {
-            return self.bytes(p);
+        if ffi::bytes::is_bytes(obj) {
+            return self.bytes(obj);
         }
         let py = self.py;
         if obj.is_exact_instance_of::<PyDateTime>() {
@@ -502,9 +365,10 @@ impl<'py> Dumper<'_, 'py> {
         if let Some(html) = html {
             if html.is_callable() {
                 let r = html.call0().map_err(|_| Fallback)?;
-                let s = owned(py, ffi::PyObject_Str(r.as_ptr()))?;
+                let s = ffi::to_str(&r)?;
+                let s = ffi::str::as_str(&s).ok_or(Fallback)?;
                 self.tag_open(b" m");
-                write_pystr(self.out, s.as_ptr(), self.opts.ensure_ascii)?;
+                write_pystr(self.out, s, self.opts.ensure_ascii)?;
                 self.out.push(b'}');
                 return Ok(());
             }
@@ -514,11 +378,9 @@ impl<'py> Dumper<'_, 'py> {
             let hex = obj
                 .getattr(pyo3::intern!(py, "hex"))
                 .map_err(|_| Fallback)?;
-            if ffi::PyUnicode_Check(hex.as_ptr()) == 0 {
-                return Err(Fallback);
-            }
+            let hex = ffi::str::as_str(&hex).ok_or(Fallback)?;
             self.tag_open(b" u");
-            write_pystr(self.out, hex.as_ptr(), self.opts.ensure_ascii)?;
+            write_pystr(self.out, hex, self.opts.ensure_ascii)?;
             self.out.push(b'}');
             return Ok(());
         }
@@ -526,7 +388,7 @@ impl<'py> Dumper<'_, 'py> {
             return self.datetime(obj);
         }
         // Untagged: what the encoder does with str/int/float subclasses.
-        if let Some(written) = self.scalar_subclass(p) {
+        if let Some(written) = self.scalar_subclass(obj) {
             return written;
         }
         // date, Decimal, dataclasses (the provider's `default`), or a TypeError.
@@ -536,9 +398,7 @@ impl<'py> Dumper<'_, 'py> {
     /// TagDateTime: `{" d": http_date(value)}`.
     fn datetime(&mut self, obj: &Bound<'py, PyAny>) -> Result<(), Fallback> {
         let py = self.py;
-        if obj.is_exact_instance_of::<PyDateTime>() {
-            // SAFETY: exact type checked just above.
-            let dt = unsafe { obj.cast_unchecked::<PyDateTime>() };
+        if let Ok(dt) = obj.cast_exact::<PyDateTime>() {
             let utc = PyTzInfo::utc(py).map_err(|_| Fallback)?;
             let tz_ok = match dt.get_tzinfo() {
                 None => true,
@@ -562,26 +422,16 @@ impl<'py> Dumper<'_, 'py> {
         let s = cached(py, &HTTP_DATE, "werkzeug.http", "http_date")?
             .call1((obj,))
             .map_err(|_| Fallback)?;
-        // SAFETY: `s` is alive; the type check comes first.
-        unsafe {
-            if ffi::PyUnicode_Check(s.as_ptr()) == 0 {
-                return Err(Fallback);
-            }
-            self.tag_open(b" d");
-            write_pystr(self.out, s.as_ptr(), self.opts.ensure_ascii)?;
-        }
+        let s = ffi::str::as_str(&s).ok_or(Fallback)?;
+        self.tag_open(b" d");
+        write_pystr(self.out, s, self.opts.ensure_ascii)?;
         self.out.push(b'}');
         Ok(())
     }
 
     /// TagBytes: `{" b": b64encode(value).decode("ascii")}`.
-    unsafe fn bytes(&mut self, p: *mut ffi::PyObject) -> Result<(), Fallback> {
-        let n = ffi::PyBytes_Size(p);
-        let s = ffi::PyBytes_AsString(p);
-        if n < 0 || s.is_null() {
-            return failed();
-        }
-        let data = std::slice::from_raw_parts(s as *const u8, n as usize);
+    fn bytes(&mut self, obj: &Bound<'py, PyAny>) -> Result<(), Fallback> {
+        let data = ffi::bytes::data(obj).ok_or(Fallback)?;
         self.tag_open(b" b");
         self.out.push(b'"');
         let start = self.out.len();
@@ -595,228 +445,169 @@ impl<'py> Dumper<'_, 'py> {
         Ok(())
     }
 
-    fn list(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fallback> {
+    /// The items of a list (or subclass that iterates like one). The size
+    /// is re-read every step, like the stock encoder's loop, and each item
+    /// is owned while it is written.
+    fn list(&mut self, list: &Bound<'py, PyList>, depth: usize) -> Result<(), Fallback> {
         if depth > MAX_DEPTH {
             return Err(Fallback);
         }
-        let p = obj.as_ptr();
-        let py = self.py;
-        // SAFETY: `p` is an exact list kept alive by `obj`; the size is
-        // re-read every step (like the stock encoder and list iterator), and
-        // each item is owned while it is written.
-        unsafe {
-            if ffi::PyList_GET_SIZE(p) == 0 {
-                self.out.extend_from_slice(b"[]");
-                return Ok(());
+        if ffi::list::len(list) == 0 {
+            self.out.extend_from_slice(b"[]");
+            return Ok(());
+        }
+        self.out.push(b'[');
+        let mut i = 0;
+        while let Some(item) = ffi::list::get(list, i) {
+            if i > 0 {
+                self.item_sep();
             }
-            self.out.push(b'[');
-            let mut i = 0;
-            while i < ffi::PyList_GET_SIZE(p) {
-                if i > 0 {
-                    self.item_sep();
-                }
-                let item = Bound::from_borrowed_ptr(py, ffi::PyList_GET_ITEM(p, i));
-                self.value(&item, depth)?;
-                i += 1;
-            }
+            self.value(&item, depth)?;
+            i += 1;
         }
         self.out.push(b']');
         Ok(())
     }
 
-    /// Items of a tuple (borrowed: tuples are immutable), as a JSON array.
-    unsafe fn tuple_items(&mut self, p: *mut ffi::PyObject, depth: usize) -> Result<(), Fallback> {
-        let n = ffi::PyTuple_GET_SIZE(p);
-        if n == 0 {
+    /// Items of a tuple (or subclass that iterates like one), as a JSON array.
+    fn tuple_items(&mut self, tuple: &Bound<'py, PyTuple>, depth: usize) -> Result<(), Fallback> {
+        if ffi::tuple::len(tuple) == 0 {
             self.out.extend_from_slice(b"[]");
             return Ok(());
         }
         self.out.push(b'[');
-        for i in 0..n {
+        for (i, item) in ffi::tuple::items(tuple).enumerate() {
             if i > 0 {
                 self.item_sep();
             }
-            let item = Bound::from_borrowed_ptr(self.py, ffi::PyTuple_GET_ITEM(p, i));
             self.value(&item, depth)?;
         }
         self.out.push(b']');
         Ok(())
     }
 
-    fn tuple(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fallback> {
+    fn tuple(&mut self, tuple: &Bound<'py, PyTuple>, depth: usize) -> Result<(), Fallback> {
         if depth > MAX_DEPTH {
             return Err(Fallback);
         }
-        // SAFETY: exact tuple kept alive by `obj`.
-        unsafe {
-            if self.opts.flask_tags {
-                self.tag_open(b" t");
-                self.tuple_items(obj.as_ptr(), depth)?;
-                self.out.push(b'}');
-                Ok(())
-            } else {
-                self.tuple_items(obj.as_ptr(), depth)
-            }
+        if self.opts.flask_tags {
+            self.tag_open(b" t");
+            self.tuple_items(tuple, depth)?;
+            self.out.push(b'}');
+            Ok(())
+        } else {
+            self.tuple_items(tuple, depth)
         }
     }
 
     /// A list or tuple subclass whose iteration is the base type's.
-    unsafe fn sequence_subclass(
-        &mut self,
-        obj: &Bound<'py, PyAny>,
-        depth: usize,
-    ) -> Result<(), Fallback> {
+    fn sequence_subclass(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fallback> {
         if depth > MAX_DEPTH {
             return Err(Fallback);
         }
-        let p = obj.as_ptr();
-        let ty = ffi::Py_TYPE(p);
-        let is_list = ffi::PyList_Check(p) != 0;
-        let base = if is_list {
-            ptr::addr_of_mut!(ffi::PyList_Type)
+        if ffi::list::is_list(obj) {
+            let list = ffi::list::list_like(obj).ok_or(Fallback)?;
+            self.list(list, depth)
         } else {
-            ptr::addr_of_mut!(ffi::PyTuple_Type)
-        };
-        let own_iter = (*ty).tp_iter.map(|f| f as usize);
-        let base_iter = (*base).tp_iter.map(|f| f as usize);
-        if own_iter.is_none() || own_iter != base_iter {
-            return Err(Fallback);
-        }
-        if is_list {
-            self.list(obj, depth)
-        } else {
-            self.tuple_items(p, depth)
+            let tuple = ffi::tuple::tuple_like(obj).ok_or(Fallback)?;
+            self.tuple_items(tuple, depth)
         }
     }
 
-    fn dict(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> Result<(), Fallback> {
+    /// An exact dict. Keys and values are owned references before any
+    /// Python code can run, and the size is checked after each value
+    /// (stock raises on a change).
+    fn dict(&mut self, dict: &Bound<'py, PyDict>, depth: usize) -> Result<(), Fallback> {
         if depth > MAX_DEPTH {
             return Err(Fallback);
         }
-        let py = self.py;
-        let p = obj.as_ptr();
-        // SAFETY: `p` is an exact dict kept alive by `obj`. Keys and values
-        // are taken as owned references before any Python code can run, and
-        // the size is checked after each value (stock raises on a change).
-        unsafe {
-            let n = ffi::PyDict_Size(p);
-            if n == 0 {
-                self.out.extend_from_slice(b"{}");
-                return Ok(());
+        let n = ffi::dict::len(dict);
+        if n == 0 {
+            self.out.extend_from_slice(b"{}");
+            return Ok(());
+        }
+        if self.opts.flask_tags && n == 1 {
+            // TagDict: a one-item dict whose key is a tag key.
+            let (key, value) = ffi::dict::next_entry(dict, &mut ffi::dict::Position::default()).ok_or(Fallback)?;
+            if ffi::str::as_str(&key).is_some() {
+                // A str subclass could compare equal to a tag.
+                let key = ffi::str::exact_str(&key).ok_or(Fallback)?;
+                if let StrData::L1(kb) = str_data(key).ok_or(Fallback)? {
+                    if TAG_KEYS.contains(&kb) {
+                        self.tag_open(b" di");
+                        self.out.extend_from_slice(b"{\"");
+                        self.out.extend_from_slice(kb);
+                        self.out.extend_from_slice(b"__\"");
+                        self.key_sep();
+                        self.value(&value, depth)?;
+                        self.out.extend_from_slice(b"}}");
+                        return Ok(());
+                    }
+                }
             }
-            let mut pos: ffi::Py_ssize_t = 0;
-            let mut k: *mut ffi::PyObject = ptr::null_mut();
-            let mut v: *mut ffi::PyObject = ptr::null_mut();
-            if self.opts.flask_tags && n == 1 {
-                // TagDict: a one-item dict whose key is a tag key.
-                if ffi::PyDict_Next(p, &mut pos, &mut k, &mut v) == 0 {
-                    return Err(Fallback);
-                }
-                if ffi::PyUnicode_Check(k) != 0 {
-                    if ffi::PyUnicode_CheckExact(k) == 0 {
-                        return Err(Fallback); // a str subclass could compare equal to a tag
-                    }
-                    if let StrData::L1(kb) = str_data(k)? {
-                        if TAG_KEYS.contains(&kb) {
-                            let value = Bound::from_borrowed_ptr(py, v);
-                            let kb = kb.to_vec();
-                            self.tag_open(b" di");
-                            self.out.extend_from_slice(b"{\"");
-                            self.out.extend_from_slice(&kb);
-                            self.out.extend_from_slice(b"__\"");
-                            self.key_sep();
-                            self.value(&value, depth)?;
-                            self.out.extend_from_slice(b"}}");
-                            return Ok(());
-                        }
-                    }
-                }
-                pos = 0;
+        }
+        let mut pos = ffi::dict::Position::default();
+        if self.opts.sort_keys && n > 1 {
+            let mut items: Vec<(StrText<'py>, Bound<'py, PyAny>)> = Vec::with_capacity(n as usize);
+            while let Some((key, value)) = ffi::dict::next_entry(dict, &mut pos) {
+                // Only exact str keys: Python sorts before converting keys.
+                items.push((StrText::new_exact(key).ok_or(Fallback)?, value));
             }
-            if self.opts.sort_keys && n > 1 {
-                // Owned key and value with the key's text: the key object
-                // outlives its text borrow because both sit in the same entry.
-                let mut items: Vec<(StrData<'_>, Bound<'py, PyAny>, Bound<'py, PyAny>)> =
-                    Vec::with_capacity(n as usize);
-                while ffi::PyDict_Next(p, &mut pos, &mut k, &mut v) != 0 {
-                    if ffi::PyUnicode_CheckExact(k) == 0 {
-                        return Err(Fallback); // Python sorts before converting keys
-                    }
-                    items.push((
-                        str_data(k)?,
-                        Bound::from_borrowed_ptr(py, k),
-                        Bound::from_borrowed_ptr(py, v),
-                    ));
-                }
-                // Keys are distinct, so an unstable sort gives the same order.
-                items.sort_unstable_by(|a, b| str_cmp(&a.0, &b.0));
-                self.out.push(b'{');
-                for (j, (text, _key, value)) in items.iter().enumerate() {
-                    if j > 0 {
-                        self.item_sep();
-                    }
-                    write_str_data(self.out, text, self.opts.ensure_ascii)?;
-                    self.key_sep();
-                    self.value(value, depth)?;
-                    if ffi::PyDict_Size(p) != n {
-                        return Err(Fallback);
-                    }
-                }
-                self.out.push(b'}');
-                return Ok(());
-            }
+            // Keys are distinct, so an unstable sort gives the same order.
+            items.sort_unstable_by(|a, b| str_cmp(&a.0.text(), &b.0.text()));
             self.out.push(b'{');
-            let mut first = true;
-            while ffi::PyDict_Next(p, &mut pos, &mut k, &mut v) != 0 {
-                let key = Bound::from_borrowed_ptr(py, k);
-                let value = Bound::from_borrowed_ptr(py, v);
-                if !first {
+            for (j, (key, value)) in items.iter().enumerate() {
+                if j > 0 {
                     self.item_sep();
                 }
-                first = false;
-                self.key(&key)?;
+                write_str_data(self.out, &key.text(), self.opts.ensure_ascii)?;
                 self.key_sep();
-                self.value(&value, depth)?;
-                if ffi::PyDict_Size(p) != n {
+                self.value(value, depth)?;
+                if ffi::dict::len(dict) != n {
                     return Err(Fallback);
                 }
             }
             self.out.push(b'}');
-            Ok(())
+            return Ok(());
         }
+        self.out.push(b'{');
+        let mut first = true;
+        while let Some((key, value)) = ffi::dict::next_entry(dict, &mut pos) {
+            if !first {
+                self.item_sep();
+            }
+            first = false;
+            self.key(&key)?;
+            self.key_sep();
+            self.value(&value, depth)?;
+            if ffi::dict::len(dict) != n {
+                return Err(Fallback);
+            }
+        }
+        self.out.push(b'}');
+        Ok(())
     }
 
     /// A dict key converted like the C encoder: str, float, True/False/None, int.
-    unsafe fn key(&mut self, key: &Bound<'py, PyAny>) -> Result<(), Fallback> {
-        let k = key.as_ptr();
-        let kind = if ffi::PyUnicode_Check(k) != 0 {
-            Key::Str
-        } else if ffi::PyFloat_Check(k) != 0 {
-            Key::Float(ffi::PyFloat_AS_DOUBLE(k))
-        } else if k == ffi::Py_True() {
-            Key::Const(b"\"true\"")
-        } else if k == ffi::Py_False() {
-            Key::Const(b"\"false\"")
-        } else if k == ffi::Py_None() {
-            Key::Const(b"\"null\"")
-        } else if ffi::PyLong_Check(k) != 0 {
-            Key::Int
+    fn key(&mut self, key: &Bound<'py, PyAny>) -> Result<(), Fallback> {
+        if let Some(s) = ffi::str::as_str(key) {
+            write_pystr(self.out, s, self.opts.ensure_ascii)?;
+        } else if let Some(f) = ffi::number::float_value(key) {
+            self.out.push(b'"');
+            write_json_float(self.out, f);
+            self.out.push(b'"');
+        } else if ffi::is_true(key) {
+            self.out.extend_from_slice(b"\"true\"");
+        } else if ffi::is_false(key) {
+            self.out.extend_from_slice(b"\"false\"");
+        } else if key.is_none() {
+            self.out.extend_from_slice(b"\"null\"");
+        } else if ffi::number::is_int(key) {
+            self.out.push(b'"');
+            write_pyint(self.out, key)?;
+            self.out.push(b'"');
         } else {
             return Err(Fallback); // TypeError: keys must be str, int, ...
-        };
-        match kind {
-            Key::Str => write_pystr(self.out, k, self.opts.ensure_ascii)?,
-            Key::Float(f) => {
-                self.out.push(b'"');
-                write_json_float(self.out, f);
-                self.out.push(b'"');
-            }
-            Key::Const(c) => self.out.extend_from_slice(c),
-            Key::Int => {
-                self.out.push(b'"');
-                write_pyint(self.out, k)?;
-                self.out.push(b'"');
-            }
         }
         Ok(())
     }
@@ -839,8 +630,8 @@ pub fn dump_py(
     let r = d.value(obj, 0);
     if r.is_err() {
         out.truncate(start);
-        // SAFETY: GIL held; no exception may leak out of a Fallback.
-        unsafe { ffi::PyErr_Clear() };
+        // No exception may leak out of a Fallback.
+        ffi::clear_error(obj.py());
     }
     r
 }
@@ -853,21 +644,21 @@ pub fn dump_py_dict_subclass(
     opts: &DumpOptions,
     out: &mut Vec<u8>,
 ) -> Result<(), Fallback> {
-    // SAFETY: a type check on a live object.
-    if unsafe { ffi::PyDict_Check(obj.as_ptr()) } == 0 || opts.flask_tags {
+    if opts.flask_tags {
         return Err(Fallback);
     }
+    let dict = obj.cast::<PyDict>().map_err(|_| Fallback)?;
     let start = out.len();
     let mut d = Dumper {
         py: obj.py(),
         opts,
         out,
     };
-    let r = d.dict(obj, 1);
+    let r = d.dict(dict, 1);
     if r.is_err() {
         out.truncate(start);
-        // SAFETY: GIL held; no exception may leak out of a Fallback.
-        unsafe { ffi::PyErr_Clear() };
+        // No exception may leak out of a Fallback.
+        ffi::clear_error(obj.py());
     }
     r
 }
@@ -880,7 +671,7 @@ pub fn dump_py_dict_subclass(
 /// a direct-mapped cache, overwritten on collision. Sharing immutable `str`
 /// objects is invisible to Python code (the stock scanner memoizes keys too).
 struct KeyCache {
-    slots: Vec<Option<(u64, Py<PyAny>)>>,
+    slots: Vec<Option<(u64, Py<PyString>)>>,
 }
 
 const KEY_CACHE_SLOTS: usize = 1024;
@@ -901,11 +692,14 @@ fn key_hash(b: &[u8]) -> u64 {
 
 impl KeyCache {
     /// An ASCII key as a `str`, from the cache when possible.
+    ///
+    /// # Safety
+    /// Every byte of `key` must be below 128 (see [`ffi::str::new_ascii`]).
     unsafe fn get<'py>(
         &mut self,
         py: Python<'py>,
         key: &str,
-    ) -> Result<Bound<'py, PyAny>, Fallback> {
+    ) -> Result<Bound<'py, PyString>, Fallback> {
         if self.slots.is_empty() {
             self.slots.resize_with(KEY_CACHE_SLOTS, || None);
         }
@@ -913,18 +707,18 @@ impl KeyCache {
         let slot = (h as usize) & (KEY_CACHE_SLOTS - 1);
         if let Some((hh, obj)) = &self.slots[slot] {
             if *hh == h {
-                if let StrData::L1(b) = str_data(obj.as_ptr())? {
+                let obj = obj.bind(py);
+                if let StrData::L1(b) = str_data(obj).ok_or(Fallback)? {
                     if b == key.as_bytes() {
-                        return Ok(obj.bind(py).clone());
+                        return Ok(obj.clone());
                     }
                 }
             }
         }
-        let s = new_str(py, key, true)?;
+        // SAFETY: the caller vouches `key` is ASCII.
+        let s = unsafe { ffi::str::new_ascii(py, key.as_bytes()) }?;
         // Precompute the hash so every dict insert reuses it.
-        if ffi::PyObject_Hash(s.as_ptr()) == -1 {
-            return failed();
-        }
+        ffi::hash(&s)?;
         self.slots[slot] = Some((h, s.clone().unbind()));
         Ok(s)
     }
@@ -943,45 +737,34 @@ struct PyBuilder<'py, 'c> {
 impl<'py> Builder for PyBuilder<'py, '_> {
     type Value = Bound<'py, PyAny>;
     type Array = usize;
-    type Object = Bound<'py, PyAny>;
+    type Object = Bound<'py, PyDict>;
     type Error = Fallback;
 
     fn null(&mut self) -> Result<Self::Value, Fallback> {
         Ok(self.py.None().into_bound(self.py))
     }
     fn boolean(&mut self, v: bool) -> Result<Self::Value, Fallback> {
-        // SAFETY: borrowed singletons, promoted to owned references.
-        unsafe {
-            Ok(Bound::from_borrowed_ptr(
-                self.py,
-                if v { ffi::Py_True() } else { ffi::Py_False() },
-            ))
-        }
+        Ok(ffi::bool_object(self.py, v))
     }
     fn int(&mut self, v: i64) -> Result<Self::Value, Fallback> {
-        // SAFETY: GIL held.
-        unsafe { owned(self.py, ffi::PyLong_FromLongLong(v)) }
+        Ok(ffi::number::new_int(self.py, v)?)
     }
     fn big_int(&mut self, text: &str) -> Result<Self::Value, Fallback> {
         self.digits.clear();
         self.digits.extend_from_slice(text.as_bytes());
         self.digits.push(0);
-        // SAFETY: NUL-terminated ASCII digits; honours the interpreter's
-        // current int digit limit by raising (then we fall back).
-        unsafe {
-            owned(
-                self.py,
-                ffi::PyLong_FromString(self.digits.as_ptr().cast(), ptr::null_mut(), 10),
-            )
-        }
+        // Honours the interpreter's current int digit limit by raising
+        // (then we fall back).
+        let digits = CStr::from_bytes_with_nul(&self.digits).map_err(|_| Fallback)?;
+        Ok(ffi::number::int_from_decimal(self.py, digits)?)
     }
     fn float(&mut self, v: f64) -> Result<Self::Value, Fallback> {
-        // SAFETY: GIL held.
-        unsafe { owned(self.py, ffi::PyFloat_FromDouble(v)) }
+        Ok(ffi::number::new_float(self.py, v)?)
     }
     fn string(&mut self, s: &str, ascii: bool) -> Result<Self::Value, Fallback> {
-        // SAFETY: GIL held; `s` is valid UTF-8.
-        unsafe { new_str(self.py, s, ascii) }
+        // SAFETY: the reader sets `ascii` only when every byte of `s` is
+        // below 128 (its own `from_utf8_unchecked` relies on the same).
+        Ok(unsafe { ffi::str::new_str(self.py, s, ascii) }?.into_any())
     }
     fn array_begin(&mut self) -> Result<usize, Fallback> {
         Ok(self.stack.len())
@@ -991,21 +774,12 @@ impl<'py> Builder for PyBuilder<'py, '_> {
         Ok(())
     }
     fn array_end(&mut self, mark: usize) -> Result<Self::Value, Fallback> {
-        let n = self.stack.len().saturating_sub(mark);
-        // SAFETY: a new list of exactly n slots, each filled once with an
-        // owned reference (PyList_SET_ITEM steals it).
-        unsafe {
-            let list = owned(self.py, ffi::PyList_New(n as ffi::Py_ssize_t))?;
-            for (i, item) in self.stack.drain(mark..).enumerate() {
-                ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, item.into_ptr());
-            }
-            Ok(list)
-        }
+        Ok(ffi::list::from_tail(self.py, &mut self.stack, mark)?)
     }
     fn object_begin(&mut self) -> Result<Self::Object, Fallback> {
-        // SAFETY: GIL held.
-        unsafe { owned(self.py, ffi::PyDict_New()) }
+        Ok(ffi::dict::new(self.py)?)
     }
+    #[inline]
     fn object_insert(
         &mut self,
         obj: &mut Self::Object,
@@ -1013,26 +787,22 @@ impl<'py> Builder for PyBuilder<'py, '_> {
         key_ascii: bool,
         v: Self::Value,
     ) -> Result<(), Fallback> {
-        // SAFETY: GIL held; PyDict_SetItem doesn't steal. Same semantics as
-        // the stock scanner: a repeated key keeps its place, last value wins.
-        unsafe {
-            let k = match &mut self.keys {
-                Some(cache) if key_ascii && key.len() <= KEY_CACHE_MAX_LEN => {
-                    cache.get(self.py, key)?
-                }
-                _ => new_str(self.py, key, key_ascii)?,
-            };
-            if ffi::PyDict_SetItem(obj.as_ptr(), k.as_ptr(), v.as_ptr()) < 0 {
-                return failed();
-            }
-        }
+        let k = match &mut self.keys {
+            // SAFETY: `key_ascii` is the reader's, as in `string`.
+            Some(cache) if key_ascii && key.len() <= KEY_CACHE_MAX_LEN => unsafe { cache.get(self.py, key) }?,
+            // SAFETY: as above.
+            _ => unsafe { ffi::str::new_str(self.py, key, key_ascii) }?,
+        };
+        // Same semantics as the stock scanner: a repeated key keeps its
+        // place, the last value wins.
+        ffi::dict::set_item(obj, &k, &v)?;
         Ok(())
     }
     fn object_end(&mut self, obj: Self::Object) -> Result<Self::Value, Fallback> {
         if self.flask_tags {
             self.untag(obj)
         } else {
-            Ok(obj)
+            Ok(obj.into_any())
         }
     }
 }
@@ -1040,85 +810,65 @@ impl<'py> Builder for PyBuilder<'py, '_> {
 impl<'py> PyBuilder<'py, '_> {
     /// `TaggedJSONSerializer.untag` of a freshly built dict whose values are
     /// already untagged.
-    fn untag(&mut self, obj: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>, Fallback> {
+    fn untag(&mut self, obj: Bound<'py, PyDict>) -> Result<Bound<'py, PyAny>, Fallback> {
         let py = self.py;
-        let p = obj.as_ptr();
-        // SAFETY: `p` is our own exact dict, with exact str keys.
-        unsafe {
-            if ffi::PyDict_Size(p) != 1 {
-                return Ok(obj);
-            }
-            let mut pos: ffi::Py_ssize_t = 0;
-            let mut k: *mut ffi::PyObject = ptr::null_mut();
-            let mut v: *mut ffi::PyObject = ptr::null_mut();
-            if ffi::PyDict_Next(p, &mut pos, &mut k, &mut v) == 0 {
-                return failed();
-            }
-            let tag: &[u8] = match str_data(k)? {
-                StrData::L1(kb) if kb.len() <= 3 && kb.first() == Some(&b' ') => kb,
-                _ => return Ok(obj),
-            };
-            let value = Bound::from_borrowed_ptr(py, v);
-            let vp = value.as_ptr();
-            match tag {
-                b" t" => owned(py, ffi::PySequence_Tuple(vp)),
-                b" b" => {
-                    if ffi::PyUnicode_CheckExact(vp) != 0 {
-                        if let StrData::L1(s) = str_data(vp)? {
-                            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s) {
-                                return Ok(PyBytes::new(py, &bytes).into_any());
-                            }
+        if ffi::dict::len(&obj) != 1 {
+            return Ok(obj.into_any());
+        }
+        let (key, value) = ffi::dict::next_entry(&obj, &mut ffi::dict::Position::default()).ok_or(Fallback)?;
+        let tag: &[u8] = match ffi::str::exact_str(&key).and_then(str_data).ok_or(Fallback)? {
+            StrData::L1(kb) if kb.len() <= 3 && kb.first() == Some(&b' ') => kb,
+            _ => return Ok(obj.into_any()),
+        };
+        match tag {
+            b" t" => Ok(ffi::tuple::from_sequence(&value)?),
+            b" b" => {
+                if let Some(text) = ffi::str::exact_str(&value) {
+                    if let StrData::L1(s) = str_data(text).ok_or(Fallback)? {
+                        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s) {
+                            return Ok(PyBytes::new(py, &bytes).into_any());
                         }
                     }
-                    cached(py, &B64DECODE, "base64", "b64decode")?
-                        .call1((value,))
-                        .map_err(|_| Fallback)
                 }
-                b" m" => cached(py, &MARKUP_TYPE, "markupsafe", "Markup")?
+                cached(py, &B64DECODE, "base64", "b64decode")?
                     .call1((value,))
-                    .map_err(|_| Fallback),
-                b" u" => cached(py, &UUID_TYPE, "uuid", "UUID")?
-                    .call1((value,))
-                    .map_err(|_| Fallback),
-                b" d" => {
-                    if ffi::PyUnicode_CheckExact(vp) != 0 {
-                        if let StrData::L1(s) = str_data(vp)? {
-                            if let Some((y, mo, d, h, mi, s)) = parse_http_date(s) {
-                                let utc = PyTzInfo::utc(py).map_err(|_| Fallback)?;
-                                return PyDateTime::new(py, y, mo, d, h, mi, s, 0, Some(&utc))
-                                    .map(Bound::into_any)
-                                    .map_err(|_| Fallback);
-                            }
+                    .map_err(|_| Fallback)
+            }
+            b" m" => cached(py, &MARKUP_TYPE, "markupsafe", "Markup")?
+                .call1((value,))
+                .map_err(|_| Fallback),
+            b" u" => cached(py, &UUID_TYPE, "uuid", "UUID")?
+                .call1((value,))
+                .map_err(|_| Fallback),
+            b" d" => {
+                if let Some(text) = ffi::str::exact_str(&value) {
+                    if let StrData::L1(s) = str_data(text).ok_or(Fallback)? {
+                        if let Some((y, mo, d, h, mi, s)) = parse_http_date(s) {
+                            let utc = PyTzInfo::utc(py).map_err(|_| Fallback)?;
+                            return PyDateTime::new(py, y, mo, d, h, mi, s, 0, Some(&utc))
+                                .map(Bound::into_any)
+                                .map_err(|_| Fallback);
                         }
                     }
-                    cached(py, &PARSE_DATE, "werkzeug.http", "parse_date")?
-                        .call1((value,))
-                        .map_err(|_| Fallback)
                 }
-                b" di" => {
-                    // TagDict.to_python: {key[:-2]: value[key]} for the first key;
-                    // anything but a non-empty dict raises in stock.
-                    if ffi::PyDict_CheckExact(vp) == 0 {
-                        return Err(Fallback);
-                    }
-                    let mut pos: ffi::Py_ssize_t = 0;
-                    let mut k2: *mut ffi::PyObject = ptr::null_mut();
-                    let mut v2: *mut ffi::PyObject = ptr::null_mut();
-                    if ffi::PyDict_Next(vp, &mut pos, &mut k2, &mut v2) == 0
-                        || ffi::PyUnicode_CheckExact(k2) == 0
-                    {
-                        return Err(Fallback);
-                    }
-                    let n = ffi::PyUnicode_GET_LENGTH(k2);
-                    let sub = owned(py, ffi::PyUnicode_Substring(k2, 0, (n - 2).max(0)))?;
-                    let d = owned(py, ffi::PyDict_New())?;
-                    if ffi::PyDict_SetItem(d.as_ptr(), sub.as_ptr(), v2) < 0 {
-                        return failed();
-                    }
-                    Ok(d)
-                }
-                _ => Ok(obj),
+                cached(py, &PARSE_DATE, "werkzeug.http", "parse_date")?
+                    .call1((value,))
+                    .map_err(|_| Fallback)
             }
+            b" di" => {
+                // TagDict.to_python: {key[:-2]: value[key]} for the first key;
+                // anything but a non-empty dict raises in stock.
+                let inner = ffi::dict::exact_dict(&value).ok_or(Fallback)?;
+                let (inner_key, inner_value) =
+                    ffi::dict::next_entry(inner, &mut ffi::dict::Position::default()).ok_or(Fallback)?;
+                let inner_key = ffi::str::exact_str(&inner_key).ok_or(Fallback)?;
+                let n = ffi::str::len(inner_key);
+                let sub = ffi::str::substring(inner_key, 0, (n - 2).max(0))?;
+                let d = ffi::dict::new(py)?;
+                ffi::dict::set_item(&d, &sub, &inner_value)?;
+                Ok(d.into_any())
+            }
+            _ => Ok(obj.into_any()),
         }
     }
 }
@@ -1142,8 +892,8 @@ pub fn load_py<'py>(
     };
     let r = read::parse(json, &mut b).map_err(|_| Fallback);
     if r.is_err() {
-        // SAFETY: GIL held; no exception may leak out of a Fallback.
-        unsafe { ffi::PyErr_Clear() };
+        // No exception may leak out of a Fallback.
+        ffi::clear_error(py);
     }
     r
 }

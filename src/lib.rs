@@ -8,6 +8,7 @@ mod context_vars;
 mod cookie;
 mod engine;
 mod fernet;
+mod ffi;
 mod flask_context;
 mod json;
 mod methods;

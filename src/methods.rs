@@ -23,6 +23,7 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
 use super::context_vars::stock_rerun_active;
 use super::engine::Engine;
+use super::ffi::call::{self as ffi_call, VectorcallArgs};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Method {
@@ -103,13 +104,10 @@ impl Method {
     }
 }
 
-/// The arguments of one vectorcall.
+/// The arguments of one vectorcall, with the instance it was called on.
 struct Call<'a> {
     this: *mut ffi::PyObject,
-    positional: &'a [*mut ffi::PyObject],
-    keyword_values: &'a [*mut ffi::PyObject],
-    /// The keyword names (a tuple of str), or NULL.
-    keyword_names: *mut ffi::PyObject,
+    args: VectorcallArgs<'a>,
 }
 
 impl Call<'_> {
@@ -117,20 +115,21 @@ impl Call<'_> {
     /// any other shape (too many, unknown or repeated names), which the
     /// Python method then binds or rejects.
     fn bind<'py, const N: usize>(&self, py: Python<'py>, params: [&str; N]) -> Option<[Option<Borrowed<'_, 'py, PyAny>>; N]> {
-        if self.positional.len() > N {
+        let args = &self.args;
+        if args.positional.len() > N {
             return None;
         }
         let mut bound: [Option<Borrowed<'_, 'py, PyAny>>; N] = [None; N];
-        for (slot, &arg) in bound.iter_mut().zip(self.positional) {
+        for (slot, &arg) in bound.iter_mut().zip(args.positional) {
             // SAFETY: the caller's arguments live for the whole call.
             *slot = Some(unsafe { Borrowed::from_ptr(py, arg) });
         }
-        if self.keyword_values.is_empty() {
+        if args.keyword_values.is_empty() {
             return Some(bound);
         }
         // SAFETY: with keyword values, CPython passes their names as a tuple.
-        let names = unsafe { Borrowed::from_ptr(py, self.keyword_names) }.cast::<PyTuple>().ok()?;
-        for (name, &value) in names.iter().zip(self.keyword_values) {
+        let names = unsafe { Borrowed::from_ptr(py, args.keyword_names) }.cast::<PyTuple>().ok()?;
+        for (name, &value) in names.iter().zip(args.keyword_values) {
             let name = name.cast::<PyString>().ok()?;
             let name = name.to_str().ok()?;
             let index = params.iter().position(|&param| param == name)?;
@@ -144,17 +143,15 @@ impl Call<'_> {
     }
 
     /// The same call, with `self` first, to `function`.
-    fn forward<'py>(&self, py: Python<'py>, function: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let mut args = Vec::with_capacity(1 + self.positional.len() + self.keyword_values.len());
+    fn forward<'py>(&self, function: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let VectorcallArgs { positional, keyword_values, keyword_names } = &self.args;
+        let mut args = Vec::with_capacity(1 + positional.len() + keyword_values.len());
         args.push(self.this);
-        args.extend_from_slice(self.positional);
-        args.extend_from_slice(self.keyword_values);
+        args.extend_from_slice(positional);
+        args.extend_from_slice(keyword_values);
         // SAFETY: every pointer is a live argument of this call; the names
         // tuple (or NULL) matches the trailing keyword values.
-        unsafe {
-            let result = ffi::PyObject_Vectorcall(function.as_ptr(), args.as_ptr(), 1 + self.positional.len(), self.keyword_names);
-            Bound::from_owned_ptr_or_err(py, result)
-        }
+        unsafe { ffi_call::vectorcall(function, &args, 1 + positional.len(), *keyword_names) }
     }
 }
 
@@ -168,9 +165,7 @@ fn absent_or_none(arg: Option<Borrowed<'_, '_, PyAny>>) -> bool {
 /// session serializer through `super(SessionSerializer, self)`).
 fn prepared_engine<'py>(this: &Bound<'py, PyAny>, flask: bool) -> Option<Bound<'py, Engine>> {
     let py = this.py();
-    // SAFETY: `this` is live; NULL (no __dict__) comes back as an error.
-    let dict = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyObject_GenericGetDict(this.as_ptr(), ptr::null_mut())) };
-    let Ok(dict) = dict else {
+    let Ok(dict) = ffi_call::instance_dict(this) else {
         return None; // no __dict__: the Python method says what happens
     };
     let dict = dict.cast_into::<PyDict>().ok()?;
@@ -217,7 +212,7 @@ fn call_method<'py>(py: Python<'py>, method: Method, class: &Bound<'py, PyType>,
             args.insert(0, this);
             class.getattr(method.declined_method())?.call1(PyTuple::new(py, args)?)
         }
-        FastPath::NotTaken => call.forward(py, &class.getattr(method.python_method())?),
+        FastPath::NotTaken => call.forward(&class.getattr(method.python_method())?),
     }
 }
 
@@ -263,8 +258,7 @@ fn fast_path<'py>(py: Python<'py>, method: Method, this: &Bound<'py, PyAny>, cal
         return Ok(FastPath::NotTaken);
     };
     let max_age = max_age.filter(|max_age| !max_age.is_none());
-    // SAFETY: a type check on a live object.
-    let exact_int = |value: &Borrowed<'_, '_, PyAny>| unsafe { ffi::PyLong_CheckExact(value.as_ptr()) != 0 };
+    let exact_int = |value: &Borrowed<'_, '_, PyAny>| super::ffi::number::is_exact_int(value);
     let plain_call = absent_or_none(salt)
         && return_timestamp.is_none_or(|value| value.is(&*pyo3::types::PyBool::new(py, false)))
         && max_age.as_ref().is_none_or(exact_int);
@@ -291,6 +285,10 @@ fn fast_path<'py>(py: Python<'py>, method: Method, this: &Bound<'py, PyAny>, cal
 }
 
 /// The descriptors' C function; `ID` picks the method.
+///
+/// # Safety
+/// Only CPython calls it, through the method descriptor made for `class`,
+/// with an attached thread and vectorcall's arguments.
 unsafe extern "C" fn method<const ID: usize>(
     this: *mut ffi::PyObject,
     class: *mut ffi::PyTypeObject,
@@ -298,24 +296,10 @@ unsafe extern "C" fn method<const ID: usize>(
     nargsf: ffi::Py_ssize_t,
     keyword_names: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    let positional_count = ffi::PyVectorcall_NARGS(nargsf as usize) as usize;
-    let keyword_count = if keyword_names.is_null() {
-        0
-    } else {
-        // SAFETY: a non-NULL `kwnames` is a tuple.
-        unsafe { ffi::PyTuple_GET_SIZE(keyword_names) as usize }
-    };
-    let all = if args.is_null() {
-        &[][..]
-    } else {
-        // SAFETY: vectorcall's contract: positional then keyword values.
-        unsafe { std::slice::from_raw_parts(args, positional_count + keyword_count) }
-    };
     let call = Call {
         this,
-        positional: &all[..positional_count],
-        keyword_values: &all[positional_count..],
-        keyword_names,
+        // SAFETY: CPython's own vectorcall arguments, used only in this call.
+        args: unsafe { VectorcallArgs::from_raw(args, nargsf, keyword_names) },
     };
     // Attach through PyO3 rather than assume it: PyO3 then knows the thread
     // is attached and releases a `Py` dropped in here at once. Otherwise it
@@ -361,8 +345,7 @@ fn install_serializer_method(class: &Bound<'_, PyType>, method: &str) -> PyResul
     };
     own(method.declined_method())?;
     let python_method = own(attribute)?;
-    // SAFETY: a type check on a live object.
-    if unsafe { ffi::PyFunction_Check(python_method.as_ptr()) } == 0 {
+    if !ffi_call::is_function(&python_method) {
         return Err(PyValueError::new_err(format!("{attribute} is not a Python function (installed twice?)")));
     }
     // Leaked once per install: CPython keeps the pointer for the class's life.
@@ -372,8 +355,7 @@ fn install_serializer_method(class: &Bound<'_, PyType>, method: &str) -> PyResul
         ml_flags: ffi::METH_METHOD | ffi::METH_FASTCALL | ffi::METH_KEYWORDS,
         ml_doc: method.doc().as_ptr(),
     }));
-    // SAFETY: a live type and a definition that lives forever.
-    let descriptor = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyDescr_NewMethod(class.as_type_ptr(), definition)) }?;
+    let descriptor = ffi_call::new_method_descriptor(class, definition)?;
     class.setattr(method.python_method(), python_method)?;
     class.setattr(attribute, descriptor)?;
     Ok(())

@@ -135,7 +135,7 @@ impl UnverifiedToken {
     /// that leaves room for the header, whole blocks and the tag.
     pub fn parse(token: &[u8]) -> Result<Self, InvalidToken> {
         let raw = decode_base64(token).ok_or(InvalidToken)?;
-        if raw.len() < HEADER_LEN + BLOCK + TAG_LEN || raw[0] != VERSION || (raw.len() - HEADER_LEN - TAG_LEN) % BLOCK != 0 {
+        if raw.len() < HEADER_LEN + BLOCK + TAG_LEN || raw[0] != VERSION || !(raw.len() - HEADER_LEN - TAG_LEN).is_multiple_of(BLOCK) {
             return Err(InvalidToken);
         }
         let timestamp = u64::from_be_bytes(raw[1..9].try_into().expect("8 bytes"));

@@ -204,6 +204,7 @@ fn cold_cache() {
 fn adler32_against_libz() {
     for len in [238usize, 1008, 3579] {
         let data = session_json(len);
+        // SAFETY: adler32 reads exactly data.len() bytes from a live slice.
         let libz = || unsafe { libz_sys::adler32(1, data.as_ptr(), data.len() as _) } as u32;
         assert_eq!(super::adler32(&data), libz());
         for round in 0..5 {
@@ -211,6 +212,7 @@ fn adler32_against_libz() {
                 black_box(super::adler32(black_box(&data)));
             });
             let (zlib, _) = per_call_ns(200, 2000, || {
+                // SAFETY: as above.
                 black_box(unsafe { libz_sys::adler32(1, black_box(data.as_ptr()), data.len() as _) });
             });
             println!("adler32 {len:>5} B round {round}: sse2 {ours:7.1} ns, libz {zlib:7.1} ns");

@@ -67,7 +67,7 @@ const ADLER_MOD: u32 = 65521;
 /// Bytes per 16-byte-block pass: the largest multiple of 16 not above zlib's
 /// NMAX (5552), the most bytes before `b` can pass 2^32 unreduced.
 const ADLER_NMAX: usize = 5552;
-const _: () = assert!(ADLER_NMAX % 16 == 0);
+const _: () = assert!(ADLER_NMAX.is_multiple_of(16));
 
 /// Adler-32 checksum of `data` (RFC 1950).
 pub fn adler32(data: &[u8]) -> u32 {

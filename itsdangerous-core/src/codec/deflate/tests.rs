@@ -104,7 +104,7 @@ fn fibonacci_skew(rng: &mut Rng, len: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let (mut a, mut b) = (1usize, 1usize);
     for symbol in 0..=255u8 {
-        out.extend(std::iter::repeat(symbol).take(a));
+        out.extend(std::iter::repeat_n(symbol, a));
         (a, b) = (b, a + b);
         if out.len() > len {
             break;
@@ -129,7 +129,7 @@ fn length_skew(rng: &mut Rng, len: usize) -> Vec<u8> {
     let mut codes = Vec::new();
     let (mut a, mut b) = (1usize, 1usize);
     for code in (0..BASE.len()).rev() {
-        codes.extend(std::iter::repeat(code).take(a));
+        codes.extend(std::iter::repeat_n(code, a));
         (a, b) = (b, a + b);
     }
     for i in (1..codes.len()).rev() {
@@ -185,7 +185,7 @@ fn distance_skew(rng: &mut Rng, len: usize) -> Vec<u8> {
     }
     let mut pending = Vec::new();
     for (code, count) in (FIRST_CODE..=LAST_CODE).rev().zip(counts) {
-        pending.extend(std::iter::repeat(code).take(count));
+        pending.extend(std::iter::repeat_n(code, count));
     }
     for i in (1..pending.len()).rev() {
         pending.swap(i, rng.below(i + 1));
@@ -424,12 +424,14 @@ fn adler32_matches_zlib() {
     for len in lengths {
         let data = random_bytes(&mut rng, len);
         let ours = adler32(&data);
+        // SAFETY: `data` is `data.len()` readable bytes for the call.
         let zlib = unsafe { libz_sys::adler32(1, data.as_ptr(), data.len() as _) } as u32;
         assert_eq!(ours, zlib, "len {len}");
     }
     // All bytes 0xff: the largest sums, where an overflow would show.
     for len in [15, 16, 17, 5552, 5553, 100_000] {
         let data = vec![0xffu8; len];
+        // SAFETY: `data` is `len` readable bytes for the call.
         let zlib = unsafe { libz_sys::adler32(1, data.as_ptr(), len as _) } as u32;
         assert_eq!(adler32(&data), zlib, "len {len} of 0xff");
     }

@@ -113,11 +113,21 @@ fn zlib_deflate(
         fn calloc(count: usize, size: usize) -> *mut c_void;
         fn free(ptr: *mut c_void);
     }
+    /// zlib's allocator hook.
+    ///
+    /// # Safety
+    /// Any arguments; zlib checks the result for NULL.
     unsafe extern "C" fn zalloc(_: *mut c_void, items: uInt, size: uInt) -> *mut c_void {
-        calloc(items as usize, size as usize)
+        // SAFETY: calloc accepts any sizes and returns NULL on failure.
+        unsafe { calloc(items as usize, size as usize) }
     }
+    /// zlib's release hook.
+    ///
+    /// # Safety
+    /// `ptr` must come from `zalloc` and not be freed yet.
     unsafe extern "C" fn zfree(_: *mut c_void, ptr: *mut c_void) {
-        free(ptr)
+        // SAFETY: the caller (zlib) passes a pointer `zalloc` returned.
+        unsafe { free(ptr) }
     }
     let mut stream = z_stream {
         next_in: std::ptr::null_mut(),
@@ -515,7 +525,7 @@ impl BitWriter {
     }
     fn field(&mut self, value: u32, n: u32) {
         for i in 0..n {
-            if self.bits % 8 == 0 {
+            if self.bits.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             *self.bytes.last_mut().unwrap() |= (((value >> i) & 1) as u8) << (self.bits % 8);

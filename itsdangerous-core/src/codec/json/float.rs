@@ -146,7 +146,7 @@ fn python_shortest(v: f64, digits: &mut [u8; 24]) -> (usize, i32) {
     for &c in &digits[..n] {
         d = d * 10 + u64::from(c - b'0');
     }
-    if d % 2 == 0 {
+    if d.is_multiple_of(2) {
         return (n, exp); // already the even candidate
     }
     let k = exp - (n as i32 - 1); // exponent of the last digit
