@@ -169,8 +169,11 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
 
     #: Inflated session payloads larger than this raise ``BadPayload``.
     max_decompressed_size: int = 1024 * 1024
+    #: Opt-in revocation (``itsdangerous_rs.revocation``); None: cookies exactly as stock.
+    revocations: t.Any = None
 
-    def __init__(self) -> None:
+    def __init__(self, revocations: t.Any = None) -> None:
+        self.revocations = revocations
         self._engines: dict[t.Any, t.Any] = {}
         self._cookie_suffixes: dict[t.Any, str] = {}
         # (inputs the last decision depended on..., engine); see _fast_engine.
@@ -290,7 +293,10 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
         fast = self._fast_path(app)
         if fast is None:
-            return super().open_session(app, request)
+            session = super().open_session(app, request)
+            if session and self.revocations is not None:
+                return self._admitted(session, int(app.permanent_session_lifetime.total_seconds()))
+            return session
         engine, config = fast
         name = self.get_cookie_name(app)
         val: t.Any = NotImplemented
@@ -314,9 +320,21 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
                 data = _engine.run_stock(serializer.loads, val, max_age=max_age)  # type: ignore[union-attr]
             except BadSignature:
                 return self.session_class()
+        if self.revocations is not None:
+            return self._admitted(self.session_class(data), max_age)
         return self.session_class(data)
 
+    def _admitted(self, session: t.Any, max_age: int) -> t.Any:
+        """The verified session, or an empty one if it has been revoked."""
+        return session if self.revocations.admit(session, max_age) else self.session_class()
+
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        revocations = self.revocations
+        if revocations is not None and revocations.stamp(session):
+            try:  # write the session with its revocation stamp; the inner call finds it there
+                return self.save_session(app, session, response)
+            finally:
+                revocations.unstamp(session)
         fast = self._fast_path(app)
         if fast is None or type(response).vary is not _STOCK_VARY or type(response).set_cookie is not _STOCK_SET_COOKIE:
             return super().save_session(app, session, response)
