@@ -295,7 +295,8 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         if fast is None:
             session = super().open_session(app, request)
             if session and self.revocations is not None:
-                return self._admitted(session, int(app.permanent_session_lifetime.total_seconds()))
+                if not self.revocations.admit(session, int(app.permanent_session_lifetime.total_seconds())):
+                    return self.session_class()  # revoked: opens empty, as a bad signature does
             return session
         engine, config = fast
         name = self.get_cookie_name(app)
@@ -320,13 +321,10 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
                 data = _engine.run_stock(serializer.loads, val, max_age=max_age)  # type: ignore[union-attr]
             except BadSignature:
                 return self.session_class()
-        if self.revocations is not None:
-            return self._admitted(self.session_class(data), max_age)
-        return self.session_class(data)
-
-    def _admitted(self, session: t.Any, max_age: int) -> t.Any:
-        """The verified session, or an empty one if it has been revoked."""
-        return session if self.revocations.admit(session, max_age) else self.session_class()
+        session = self.session_class(data)
+        if self.revocations is not None and not self.revocations.admit(session, max_age):
+            return self.session_class()  # revoked: opens empty, as a bad signature does
+        return session
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         revocations = self.revocations

@@ -52,37 +52,14 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class _Stamp:
-    """An open session's id and start time, and its user when it was opened or stamped."""
-
-    __slots__ = ("session_id", "started_ms", "user")
-
-    def __init__(self, session_id: str, started_ms: int, user: t.Any) -> None:
-        self.session_id = session_id
-        self.started_ms = started_ms
-        self.user = user
-
-    def value(self) -> str:
-        return f"{self.session_id}.{self.started_ms}"
-
-
-def _parse_stamp(value: t.Any, user: t.Any) -> _Stamp | None:
-    if type(value) is not str:
-        return None
-    session_id, _, started = value.rpartition(".")
-    if not session_id or not started.isdigit() or len(started) > 16:
-        return None
-    return _Stamp(session_id, int(started), user)
+def _new_stamp(started_ms: int) -> str:
+    return f"{secrets.token_urlsafe(12)}.{started_ms}"
 
 
 def _unproxy(session: t.Any) -> t.Any:
     """The session object behind Flask's ``session`` proxy (or the object itself)."""
     get_current_object = getattr(session, "_get_current_object", None)
     return session if get_current_object is None else get_current_object()
-
-
-def _user_text(user: t.Any) -> str:
-    return user if type(user) is str else str(user)
 
 
 class Revocations:
@@ -111,23 +88,23 @@ class Revocations:
         """Take the stamp out of a verified session; False if the session is revoked."""
         if max_age is not None and max_age > self.max_age:
             self.max_age = max_age
+        value = _dict_pop(session, STAMP_KEY, None)
         user = _dict_get(session, self.user_key)
-        stamp = _parse_stamp(_dict_pop(session, STAMP_KEY, None), user)
-        if stamp is not None:
-            setattr(session, _STAMP_ATTR, stamp)
+        if type(value) is str:
+            session_id, _, started = value.partition(".")
+            # Kept with the user it was opened with: a different user on save gets a new stamp.
+            setattr(session, _STAMP_ATTR, (value, user))
+        else:
+            session_id = started = ""
         if self._refuse_all and session:
             return False
-        if stamp is None:
-            # A cookie from before revocation was enabled: no start time, so
-            # any revocation of its user covers it.
-            return user is None or _user_text(user) not in self._user_cutoffs
-        if stamp.session_id in self._revoked_sessions:
-            return False
         if user is not None:
-            cutoff = self._user_cutoffs.get(_user_text(user))
-            if cutoff is not None and stamp.started_ms <= cutoff:
+            cutoff = self._user_cutoffs.get(user if type(user) is str else str(user))
+            # No start time (a cookie from before revocation was enabled, or a
+            # malformed stamp): any revocation of its user covers it.
+            if cutoff is not None and not (started.isdigit() and len(started) <= 16 and int(started) > cutoff):
                 return False
-        return True
+        return not session_id or session_id not in self._revoked_sessions
 
     def stamp(self, session: t.Any) -> bool:
         """Put the reserved key into a non-empty session about to be written; True if added."""
@@ -135,12 +112,12 @@ class Revocations:
             return False
         user = _dict_get(session, self.user_key)
         stamp = getattr(session, _STAMP_ATTR, None)
-        if stamp is None or stamp.user != user:
+        if stamp is None or stamp[1] != user:
             # New session, or a login/logout: a new id, so a revocation of the
             # old one (or of the user before now) does not cover it and vice versa.
-            stamp = _Stamp(secrets.token_urlsafe(12), _now_ms(), user)
+            stamp = (_new_stamp(_now_ms()), user)
             setattr(session, _STAMP_ATTR, stamp)
-        _dict_setitem(session, STAMP_KEY, stamp.value())
+        _dict_setitem(session, STAMP_KEY, stamp[0])
         return True
 
     def unstamp(self, session: t.Any) -> None:
@@ -160,7 +137,7 @@ class Revocations:
         if stamp is None:
             return False
         delattr(session, _STAMP_ATTR)
-        self._record("s", stamp.session_id, _now_ms())
+        self._record("s", stamp[0].partition(".")[0], _now_ms())
         return True
 
     def revoke_user(self, user_id: t.Any, keep: t.Any = None) -> None:
@@ -171,10 +148,10 @@ class Revocations:
         its cookie is written again.
         """
         cutoff = _now_ms()
-        self._record("u", _user_text(user_id), cutoff)
+        self._record("u", user_id if type(user_id) is str else str(user_id), cutoff)
         keep = None if keep is None else _unproxy(keep)
         if keep:
-            setattr(keep, _STAMP_ATTR, _Stamp(secrets.token_urlsafe(12), cutoff + 1, _dict_get(keep, self.user_key)))
+            setattr(keep, _STAMP_ATTR, (_new_stamp(cutoff + 1), _dict_get(keep, self.user_key)))
             if hasattr(keep, "modified"):
                 keep.modified = True
 
