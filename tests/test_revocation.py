@@ -338,3 +338,22 @@ def test_fail_closed_refuses_when_redis_stays_away_and_recovers(own_redis_server
         assert wait_until(lambda: client.get("/").text == "user:alice", timeout=10)  # cookie kept, works again
     finally:
         store.close()
+
+
+def test_hook_api_on_a_plain_dict_session():
+    """The hook as another session interface (e.g. a Starlette middleware) would call it."""
+    from itsdangerous_rs.revocation import RevocableSession
+
+    store = MemoryRevocations()
+    written = RevocableSession(_user_id="alice", theme="dark")
+    assert store.stamp(written) is True and STAMP_KEY in written
+    cookie_data = dict(written)  # what the interface serializes
+    store.unstamp(written)
+    assert STAMP_KEY not in written
+    assert store.stamp(RevocableSession()) is False  # an empty session gets no stamp
+
+    opened = RevocableSession(cookie_data)
+    assert store.admit(opened, 3600) is True and opened == {"_user_id": "alice", "theme": "dark"}
+    assert store.revoke_session(opened) is True
+    assert store.admit(RevocableSession(cookie_data), 3600) is False
+    assert store.max_age >= 3600

@@ -32,7 +32,7 @@ import time
 import typing as t
 import weakref
 
-__all__ = ["MemoryRevocations", "RedisRevocations", "Revocations", "STAMP_KEY"]
+__all__ = ["MemoryRevocations", "RedisRevocations", "RevocableSession", "Revocations", "STAMP_KEY"]
 
 #: The reserved session key: ``"<session id>.<start time, ms since the epoch>"``.
 STAMP_KEY = "_rs_session"
@@ -46,6 +46,14 @@ _dict_pop = dict.pop
 _dict_get = dict.get
 _dict_setitem = dict.__setitem__
 _dict_contains = dict.__contains__
+
+
+class RevocableSession(dict):
+    """A plain ``dict`` session that can carry its stamp, for interfaces whose session is a ``dict``.
+
+    The hook keeps an open session's stamp as an attribute of the session
+    object, which a ``dict`` itself cannot have (Flask's session classes can).
+    """
 
 
 def _now_ms() -> int:
@@ -244,7 +252,7 @@ class RedisRevocations(Revocations):
         self._synced.wait(timeout)  # a short head start; the app starts even if Redis is down
         # A forked worker (e.g. gunicorn --preload) gets its own clients and reader.
         ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (lambda r: r and r._start())(ref()))
+        os.register_at_fork(after_in_child=lambda: (lambda r: r and not r._closed.is_set() and r._start())(ref()))
 
     def _start(self) -> None:
         redis = self._redis_module
