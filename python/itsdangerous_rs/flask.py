@@ -328,7 +328,7 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         revocations = self.revocations
-        if revocations is not None and revocations.stamp(session):
+        if revocations is not None and session and self.should_set_cookie(app, session) and revocations.stamp(session):
             try:  # write the session with its revocation stamp; the inner call finds it there
                 return self.save_session(app, session, response)
             finally:
