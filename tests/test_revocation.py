@@ -357,3 +357,13 @@ def test_hook_api_on_a_plain_dict_session():
     assert store.revoke_session(opened) is True
     assert store.admit(RevocableSession(cookie_data), 3600) is False
     assert store.max_age >= 3600
+
+
+def test_hook_api_on_a_bare_dict_never_raises():
+    store = MemoryRevocations()
+    written = {"_user_id": "alice"}
+    assert store.stamp(written) is True
+    opened = dict(written)
+    store.unstamp(written)
+    assert store.admit(opened) is True and opened == {"_user_id": "alice"}
+    assert store.revoke_session(opened) is False  # no attribute to keep the stamp on

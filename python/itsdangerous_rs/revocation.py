@@ -64,6 +64,13 @@ def _new_stamp(started_ms: int) -> str:
     return f"{secrets.token_urlsafe(12)}.{started_ms}"
 
 
+def _keep_stamp(session: t.Any, stamp: tuple[str, t.Any]) -> None:
+    try:
+        setattr(session, _STAMP_ATTR, stamp)
+    except AttributeError:
+        pass  # a plain dict: checked and written all the same, but revoke_session cannot find it
+
+
 def _unproxy(session: t.Any) -> t.Any:
     """The session object behind Flask's ``session`` proxy (or the object itself)."""
     get_current_object = getattr(session, "_get_current_object", None)
@@ -101,7 +108,7 @@ class Revocations:
         if type(value) is str:
             session_id, _, started = value.partition(".")
             # Kept with the user it was opened with: a different user on save gets a new stamp.
-            setattr(session, _STAMP_ATTR, (value, user))
+            _keep_stamp(session, (value, user))
         else:
             session_id = started = ""
         if self._refuse_all and session:
@@ -124,7 +131,7 @@ class Revocations:
             # New session, or a login/logout: a new id, so a revocation of the
             # old one (or of the user before now) does not cover it and vice versa.
             stamp = (_new_stamp(_now_ms()), user)
-            setattr(session, _STAMP_ATTR, stamp)
+            _keep_stamp(session, stamp)
         _dict_setitem(session, STAMP_KEY, stamp[0])
         return True
 
