@@ -61,7 +61,7 @@ def _now_ms() -> int:
 
 
 def _new_stamp(started_ms: int) -> str:
-    return f"{secrets.token_urlsafe(12)}.{started_ms}"
+    return f"{secrets.token_urlsafe(8)}.{started_ms}"  # 64 random bits: no collision among live sessions
 
 
 def _keep_stamp(session: t.Any, stamp: tuple[str, t.Any]) -> None:
