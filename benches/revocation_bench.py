@@ -33,7 +33,8 @@ the time from the revoke request's start (``--propagation 30`` samples).
 
 Redis memory: ``used_memory`` before and after ``--revocations`` session
 revocations through ``RedisRevocations`` (pipelined ``XADD``), and the time a
-new process takes to read them all into its local copy.
+new process takes to read them all into its local copy, with that copy's
+resident memory.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
+import secrets
 import statistics
 import sys
 import time
@@ -217,16 +220,20 @@ def redis_memory(url, count) -> dict:
     now = int(time.time() * 1000)
     batch = 10_000
     for start in range(0, count, batch):
-        # Session ids as revoke_session writes them (16 URL-safe characters).
-        store._pending = [("s", f"{n:016x}", now) for n in range(start, start + batch)]
+        # Session ids as revoke_session writes them.
+        store._pending = [("s", secrets.token_urlsafe(8), now) for n in range(start, start + batch)]
         store._flush()
     store.close()
     after = client.info("memory")["used_memory"]
     length = client.xlen(store.stream)
+    gc.collect()
+    rss_before = resident_bytes()
     started = time.monotonic()
     reader = RedisRevocations(url, prefix=prefix)
     reader.wait_synced(600)
     read_seconds = time.monotonic() - started
+    gc.collect()
+    local_bytes = resident_bytes() - rss_before
     local = len(reader._revoked_sessions)
     reader.close()
     return {
@@ -236,7 +243,13 @@ def redis_memory(url, count) -> dict:
         "bytes_per_revocation": (after - before) / count,
         "new_process_read_seconds": read_seconds,
         "local_copy_entries": local,
+        "local_copy_bytes_per_entry": local_bytes / max(local, 1),
     }
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def main() -> None:
@@ -263,7 +276,8 @@ def main() -> None:
             print(
                 f"\nRedis memory after {memory['revocations']:,} revocations (stream length {memory['stream_length']:,}): "
                 f"{memory['used_memory_delta_bytes'] / 1e6:.1f} MB, {memory['bytes_per_revocation']:.1f} bytes each; "
-                f"a new process read them in {memory['new_process_read_seconds']:.1f} s ({memory['local_copy_entries']:,} local entries)"
+                f"a new process read them in {memory['new_process_read_seconds']:.1f} s into {memory['local_copy_entries']:,} local entries, "
+                f"{memory['local_copy_bytes_per_entry']:.0f} bytes each (resident memory)"
             )
     finally:
         server.close()
