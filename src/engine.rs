@@ -7,7 +7,6 @@
 
 use std::sync::Mutex;
 
-use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
@@ -17,13 +16,6 @@ use super::json::{ascii_str, dump_py, load_py, DumpOptions};
 use itsdangerous_core::protocol::payload::{self, PayloadError};
 use itsdangerous_core::protocol::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
 use itsdangerous_core::protocol::token::TokenSigner;
-
-create_exception!(
-    _core,
-    PayloadTooLarge,
-    PyValueError,
-    "The decompressed payload is larger than the serializer's limit."
-);
 
 /// How many recent results each engine remembers, per direction.
 const MEMO_ENTRIES: usize = 16;
@@ -131,9 +123,10 @@ fn encode_payload(json: &[u8]) -> Result<Vec<u8>, std::convert::Infallible> {
 }
 
 /// `BadPayload` with the message stock gives for a failed inflate, caused by
-/// (and carrying as `original_error`) a `PayloadTooLarge`.
+/// (and carrying as `original_error`) a plain `ValueError` that names the
+/// setting, so a user's traceback shows no private class.
 fn too_large_error(py: Python<'_>, limit: usize) -> PyErr {
-    let original = PayloadTooLarge::new_err(format!("decompressed payload exceeds {limit} bytes"));
+    let original = PyValueError::new_err(format!("the decompressed payload exceeds max_decompressed_size ({limit} bytes)"));
     let build = || -> PyResult<PyErr> {
         let kwargs = PyDict::new(py);
         kwargs.set_item("original_error", original.value(py))?;
@@ -355,6 +348,10 @@ impl Engine {
         if dump_py(obj, &self.format.dump_options(), &mut json).is_err() {
             return not_implemented();
         }
+        if self.format.is_url_safe() && json.len() > self.max_decompressed {
+            // `loads` would refuse what this writes compressed: the Python layer decides.
+            return not_implemented();
+        }
         let token = if self.format.is_url_safe() {
             let Ok(encoded) = self.encoded_payloads.get_or_try_insert(&json, encode_payload);
             self.signer.sign(&encoded, timestamp)
@@ -449,6 +446,5 @@ impl Engine {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
-    m.add("PayloadTooLarge", m.py().get_type::<PayloadTooLarge>())?;
     Ok(())
 }

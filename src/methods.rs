@@ -19,7 +19,7 @@ use pyo3::intern;
 use pyo3::panic::PanicException;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyString, PyTuple, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
 use super::context_vars::stock_rerun_active;
 use super::engine::Engine;
@@ -175,7 +175,27 @@ fn prepared_engine<'py>(this: &Bound<'py, PyAny>, flask: bool) -> Option<Bound<'
     };
     let dict = dict.cast_into::<PyDict>().ok()?;
     let engine = dict.get_item(intern!(py, "_rs_default_engine")).ok()??.cast_into::<Engine>().ok()?;
-    (engine.get().is_flask_session() == flask).then_some(engine)
+    if engine.get().is_flask_session() != flask {
+        return None;
+    }
+    // The keys the engine was built from: a list changed in place since
+    // (`s.secret_keys.append(k)`) sends the call to the Python method, which
+    // rebuilds the engine, as stock would sign with the new last key.
+    let keys = dict.get_item(intern!(py, "secret_keys")).ok()??;
+    let seen = dict.get_item(intern!(py, "_rs_keys")).ok()??.cast_into::<PyTuple>().ok()?;
+    same_items(&keys, &seen).then_some(engine)
+}
+
+/// True when `keys` (a list or tuple) holds exactly the objects in `seen`, in order.
+fn same_items(keys: &Bound<'_, PyAny>, seen: &Bound<'_, PyTuple>) -> bool {
+    let same = |item: Option<Bound<'_, PyAny>>, index: usize| item.is_some_and(|item| seen.get_item(index).is_ok_and(|s| s.is(&item)));
+    if let Ok(list) = keys.cast::<PyList>() {
+        list.len() == seen.len() && (0..list.len()).all(|i| same(list.get_item(i).ok(), i))
+    } else if let Ok(tuple) = keys.cast::<PyTuple>() {
+        tuple.len() == seen.len() && (0..tuple.len()).all(|i| same(tuple.get_item(i).ok(), i))
+    } else {
+        false
+    }
 }
 
 /// `time.time()`, looked up on each call as the Python layer does, so

@@ -271,11 +271,21 @@ def test_no_secret_key_gives_null_session():
     assert OurInterface().get_signing_serializer(app) is None
 
 
-def test_plain_string_fallbacks_are_one_key(frozen_clock):
+@pytest.mark.parametrize("fallback", ["old-key", b"old-key"])
+def test_plain_string_fallbacks_are_one_key(frozen_clock, fallback):
+    """README: stock splits a str into one-character keys (the old cookie opens
+    empty) and a bytes into int "keys" (any cookie not signed with the current
+    key raises TypeError, a 500); ours takes either as one key."""
     old_app = make_app(StockInterface(), secret="old-key")
     cookie = cookie_of(save(old_app, {"a": 1}))
-    our_app = make_app(OurInterface(), fallbacks="old-key")
+    our_app = make_app(OurInterface(), fallbacks=fallback)
     assert open_(our_app, cookie) == {"a": 1, "_permanent": False}
+    stock_app = make_app(StockInterface(), fallbacks=fallback)
+    if isinstance(fallback, str):
+        assert open_(stock_app, cookie) == {}
+    else:
+        with pytest.raises(TypeError):
+            open_(stock_app, cookie)
 
 
 @pytest.mark.parametrize("vary", [None, "Accept-Encoding", "cookie", "Accept-Encoding, Cookie", '"Cookie"', "", "*"])

@@ -34,3 +34,23 @@ def test_main_fails_when_a_token_differs(monkeypatch, capsys):
     monkeypatch.setattr(itsdangerous_rs, "URLSafeTimedSerializer", Skewed)
     assert main_module.main(["--no-timing"]) == 1
     assert "DIFFERENT" in capsys.readouterr().out
+
+
+def test_help_is_plain_text():
+    proc = subprocess.run(
+        [sys.executable, "-m", "itsdangerous_rs", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "``" not in out and ":mod:" not in out and "`" not in out, out
+    assert "usage: python -m itsdangerous_rs" in out
+    assert "byte-identical" in out and "--no-timing" in out
+
+
+def test_version_is_the_package_metadata():
+    from importlib import metadata
+
+    import itsdangerous_rs
+
+    assert itsdangerous_rs.__version__ == metadata.version("itsdangerous-rs")
+    assert isinstance(itsdangerous_rs.__version__, str) and itsdangerous_rs.__version__[0].isdigit()

@@ -7,6 +7,8 @@ exactly run the stock code. Everything else is itsdangerous's own.
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from itsdangerous.encoding import base64_decode as base64_decode
 from itsdangerous.encoding import base64_encode as base64_encode
 from itsdangerous.encoding import want_bytes as want_bytes
@@ -25,6 +27,12 @@ from .serializer import URLSafeSerializer as URLSafeSerializer
 from .serializer import URLSafeTimedSerializer as URLSafeTimedSerializer
 from .signer import Signer as Signer
 from .signer import TimestampSigner as TimestampSigner
+
+try:
+    __version__: str = _metadata.version("itsdangerous-rs")
+except _metadata.PackageNotFoundError:  # pragma: no cover - imported from a source tree, not installed
+    __version__ = "0+unknown"
+del _metadata
 
 __all__ = [
     "BadData",

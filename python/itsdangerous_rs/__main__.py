@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import statistics
 import sys
 import time
@@ -276,8 +277,18 @@ def timing(flask_apps: tuple[t.Any, t.Any] | None, rounds: int, batch_ns: int) -
             print(f"  {label:<40} {s_us:>9.1f} {o_us:>9.1f} {s_us / o_us:>8.2f}×")
 
 
+def _plain_text(rest: str) -> str:
+    """The module docstring as ``--help`` shows it: reST markup removed."""
+    text = re.sub(r":\w+:`([^`]*)`", r"\1", rest)  # :mod:`x` -> x
+    return text.replace("``", "").strip()
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m itsdangerous_rs", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m itsdangerous_rs",
+        description=_plain_text(__doc__.split("\nOptions:", 1)[0]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="a few timing rounds only (for tests)")
     parser.add_argument("--rounds", type=int, help="timing rounds per comparison (default 101, 5 with --quick)")
     parser.add_argument("--no-timing", action="store_true", help="check byte identity only")

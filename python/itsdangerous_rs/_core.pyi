@@ -1,10 +1,22 @@
 """Type stubs for the Rust extension module."""
 
-from typing import Any
+from typing import Any, final
 
-class PayloadTooLarge(ValueError):
-    """The inflated payload passed the serializer's ``max_decompressed_size``."""
+__all__ = [
+    "Engine",
+    "cookie_value",
+    "flask_engine_allowed",
+    "install_serializer_method",
+    "is_plain_cookie_value",
+    "json_dumps",
+    "json_loads",
+    "register_flask_context",
+    "register_stock_only",
+    "zlib_compress",
+    "zlib_decompress",
+]
 
+@final
 class Engine:
     """A prepared signer (every key already derived) and a payload format.
 
@@ -12,8 +24,8 @@ class Engine:
     decide (any error included); callers then run the stock code.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         secret_keys: list[bytes],
         salt: bytes,
         key_derivation: str,
@@ -23,7 +35,7 @@ class Engine:
         timed: bool,
         format: str,
         max_decompressed: int,
-    ) -> None: ...
+    ) -> Engine: ...
     def sign(self, value: str | bytes, now: float | None = None) -> Any: ...
     def unsign(self, token: str | bytes, max_age: int | None = None, now: float | None = None) -> Any: ...
     def dumps(self, obj: Any, now: float | None = None) -> Any: ...

@@ -53,6 +53,19 @@ def run_stock(call: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.
         stock_only.reset(token)
 
 
+def same_keys(keys: t.Any, seen: tuple[t.Any, ...] | None) -> bool:
+    """True when ``keys`` still holds exactly the objects in ``seen``, in order.
+
+    A prepared engine keeps its keys; stock reads ``secret_keys`` on every
+    call, so a list changed in place (``s.secret_keys.append(k)``) must send
+    the object back to build a new engine. Comparing the length and each
+    item's identity costs far less than deriving the keys again.
+    """
+    if seen is None or type(keys) not in (list, tuple) or len(keys) != len(seen):
+        return False
+    return all(a is b for a, b in zip(keys, seen))
+
+
 _engines: dict[tuple[t.Any, ...], _core.Engine] = {}
 _MAX_ENGINES = 256
 

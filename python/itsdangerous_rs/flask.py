@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import time as _time
 import typing as t
+import zlib
 from datetime import datetime
 from datetime import timedelta as _timedelta
 
@@ -31,7 +32,8 @@ from flask.json.tag import TagUUID
 from flask.globals import _cv_app
 from flask.sansio.app import App as _SansIOApp
 from flask.wrappers import Response as _FlaskResponse
-from itsdangerous.exc import BadSignature
+from itsdangerous.encoding import base64_decode
+from itsdangerous.exc import BadData
 from werkzeug.datastructures import Headers as _Headers
 from werkzeug.http import dump_cookie
 from werkzeug.sansio.request import Request as _SansIORequest
@@ -53,6 +55,8 @@ __all__ = ["SecureCookieSessionInterface", "SessionSerializer"]
 _DEFAULT_TAGS = (TagDict, PassDict, TagTuple, PassList, TagBytes, TagMarkup, TagUUID, TagDateTime)
 _DEFAULT_TAG_COUNT = len(_DEFAULT_TAGS)
 _DEFAULT_TAG_KEYS = 6  # tags with a key; PassDict and PassList have none
+#: Deflate's largest expansion, output bytes per input byte.
+_DEFLATE_MAX_RATIO = 1032
 _STOCK_COOKIES = _SansIORequest.__dict__["cookies"]
 _STOCK_SET_COOKIE = _SansIOResponse.set_cookie
 _STOCK_VARY = _SansIOResponse.__dict__["vary"]
@@ -107,9 +111,17 @@ class SessionSerializer(URLSafeTimedSerializer):
     def _rs_engine(self, salt: t.Any) -> t.Any:
         if salt is not None:
             return None
-        if "_rs_default_engine" not in self.__dict__:
-            super()._rs_engine(None)  # verifies the tags in full, once
+        super()._rs_engine(None)  # verifies the tags in full once, and the keys each time
         return self._engine_in_context()
+
+    def _default_engine(self) -> t.Any:
+        """The prepared engine, rebuilt if ``secret_keys`` was changed in place; None if none yet."""
+        state = self.__dict__
+        engine = state.get("_rs_default_engine")
+        if engine is not None and not _engine.same_keys(self.secret_keys, state.get("_rs_keys")):
+            super()._rs_engine(None)
+            engine = state.get("_rs_default_engine")
+        return engine
 
     def _engine_in_context(self) -> t.Any:
         """The prepared engine, if the current app context lets it stand in for stock.
@@ -124,14 +136,17 @@ class SessionSerializer(URLSafeTimedSerializer):
 
     # dumps and loads ask the engine itself whether the context allows it
     # (flask_dumps/flask_loads), saving a Python call per session.
-    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
-        engine = self.__dict__.get("_rs_default_engine") if salt is None else None
+    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> str:
+        engine = self._default_engine() if salt is None else None
         if engine is not None:
             rv = engine.flask_dumps(self.serializer, obj, _time.time())
             if rv is not NotImplemented:
-                return rv
+                return rv  # type: ignore[no-any-return]
             return self._dumps_declined(obj)
-        return super().dumps(obj, salt)
+        rv = super().dumps(obj, salt)
+        if salt is None:
+            self._refuse_unreadable(rv)
+        return rv
 
     def loads(  # type: ignore[override]
         self,
@@ -141,7 +156,7 @@ class SessionSerializer(URLSafeTimedSerializer):
         salt: str | bytes | None = None,
     ) -> t.Any:
         fast = salt is None and not return_timestamp and (max_age is None or type(max_age) is int)
-        engine = self.__dict__.get("_rs_default_engine") if fast else None
+        engine = self._default_engine() if fast else None
         if engine is not None:
             rv = engine.flask_loads(self.serializer, s, max_age, _time.time())
             if rv is not NotImplemented:
@@ -151,7 +166,34 @@ class SessionSerializer(URLSafeTimedSerializer):
 
     def _dumps_declined(self, obj: t.Any) -> t.Any:
         """``dumps`` the engine or the app context declined: stock, without Rust retrying."""
-        return _engine.run_stock(super().dumps, obj, None)
+        rv = _engine.run_stock(super().dumps, obj, None)
+        self._refuse_unreadable(rv)
+        return rv
+
+    def _refuse_unreadable(self, token: str) -> None:
+        """Raise ``ValueError`` rather than return a token ``loads`` would refuse.
+
+        ``loads`` refuses a compressed payload that inflates past
+        ``max_decompressed_size`` where the engine reads it. Deflate expands
+        at most about 1032:1, so a token too short to get there needs no
+        look; the engine's ``dumps`` declines the rest, which come here.
+        """
+        cap = self.max_decompressed_size
+        payload = token.rsplit(".", 2)[0] if isinstance(token, str) else ""
+        if not payload.startswith(".") or (len(payload) - 1) * 3 // 4 * _DEFLATE_MAX_RATIO <= cap:
+            return
+        if self._engine_in_context() is None:
+            return  # stock code reads it, with no cap
+        try:
+            inflated = len(zlib.decompressobj().decompress(base64_decode(payload[1:]), cap + 1))
+        except (BadData, zlib.error):
+            return
+        if inflated > cap:
+            raise ValueError(
+                f"This session's JSON is over max_decompressed_size ({cap} bytes), so the cookie would be"
+                " refused (as an empty session) on the next request; no browser keeps a cookie that size"
+                " either. Keep less in the session, or raise SecureCookieSessionInterface.max_decompressed_size."
+            )
 
     def _loads_declined(self, s: str | bytes, max_age: int | None) -> t.Any:
         """``loads`` the engine or the app context declined: stock, without Rust retrying."""
@@ -167,8 +209,11 @@ _core.install_serializer_method(SessionSerializer, "flask_loads")
 class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
     """:class:`flask.sessions.SecureCookieSessionInterface`, with its work in Rust."""
 
-    #: Inflated session payloads larger than this raise ``BadPayload``.
-    max_decompressed_size: int = 1024 * 1024
+    #: A cookie whose payload inflates past this opens as an empty session,
+    #: and a session that would is refused at write time with ``ValueError``.
+    #: A cookie a browser keeps (4 KB) inflates to at most about 3.2 MB
+    #: (deflate's 1032:1), so no such cookie is ever refused.
+    max_decompressed_size: int = 4 * 1024 * 1024
     #: Opt-in revocation (``itsdangerous_rs.revocation``); None: cookies exactly as stock.
     revocations: t.Any = None
 
@@ -293,11 +338,7 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
         fast = self._fast_path(app)
         if fast is None:
-            session = super().open_session(app, request)
-            if session and self.revocations is not None:
-                if not self.revocations.admit(session, int(app.permanent_session_lifetime.total_seconds())):
-                    return self.session_class()  # revoked: opens empty, as a bad signature does
-            return session
+            return self._open_session_stock(app, request)
         engine, config = fast
         name = self.get_cookie_name(app)
         val: t.Any = NotImplemented
@@ -313,15 +354,48 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         if type(lifetime) is not _timedelta:
             lifetime = app.permanent_session_lifetime  # ints become timedeltas here
         max_age = int(lifetime.total_seconds())
-        data = engine.loads(val, max_age, _time.time())
+        try:
+            data = engine.loads(val, max_age, _time.time())
+        except BadData:  # signed, but over the decompression cap
+            return self.session_class()
         if data is NotImplemented:
-            # Bad, expired or unusual cookie: stock decides, exceptions included.
-            try:
-                serializer = self.get_signing_serializer(app)
-                data = _engine.run_stock(serializer.loads, val, max_age=max_age)  # type: ignore[union-attr]
-            except BadSignature:
-                return self.session_class()
-        session = self.session_class(data)
+            # Bad, expired or unusual cookie: stock decides.
+            serializer = self.get_signing_serializer(app)
+            return self._load_session(_engine.run_stock, serializer.loads, val, max_age)
+        return self._new_session(data, max_age)
+
+    def _open_session_stock(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
+        """Stock's ``open_session``, with ``_load_session``'s handling of a signed but unusable cookie."""
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        val = request.cookies.get(self.get_cookie_name(app))
+        if not val:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        return self._load_session(_call, serializer.loads, val, max_age)
+
+    def _load_session(
+        self, run: t.Callable[..., t.Any], loads: t.Callable[..., t.Any], val: str, max_age: int
+    ) -> _sessions.SecureCookieSession:
+        """The session in cookie ``val``; an empty one for any cookie that cannot be used.
+
+        Stock gives an empty session for a bad signature (``BadSignature``)
+        but raises, and so fails the request, for a signed cookie it cannot
+        use: ``BadPayload`` (not base64, zlib, JSON or a known tag) or JSON
+        that is not a mapping. Every such cookie opens empty here.
+        """
+        try:
+            data = run(loads, val, max_age=max_age)
+        except BadData:
+            return self.session_class()
+        return self._new_session(data, max_age)
+
+    def _new_session(self, data: t.Any, max_age: int) -> _sessions.SecureCookieSession:
+        try:
+            session = self.session_class(data)
+        except (TypeError, ValueError):  # JSON that dict() does not take
+            return self.session_class()
         if self.revocations is not None and not self.revocations.admit(session, max_age):
             return self.session_class()  # revoked: opens empty, as a bad signature does
         return session
@@ -411,6 +485,10 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         except TypeError:  # unhashable attribute from an overridden getter
             return None
         return f"{name}={value}{suffix}"
+
+
+def _call(function: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+    return function(*args, **kwargs)
 
 
 _FLASK_CONFIG_ATTRIBUTES = {name: _SansIOApp.__dict__[name] for name in ("secret_key", "permanent_session_lifetime")}

@@ -45,7 +45,6 @@ _log = logging.getLogger(__name__)
 _dict_pop = dict.pop
 _dict_get = dict.get
 _dict_setitem = dict.__setitem__
-_dict_contains = dict.__contains__
 
 
 class RevocableSession(dict):
@@ -103,8 +102,12 @@ class Revocations:
         """Take the stamp out of a verified session; False if the session is revoked."""
         if max_age is not None and max_age > self.max_age:
             self.max_age = max_age
-        value = _dict_pop(session, STAMP_KEY, None)
-        user = _dict_get(session, self.user_key)
+        if isinstance(session, dict):
+            value = _dict_pop(session, STAMP_KEY, None)
+            user = _dict_get(session, self.user_key)
+        else:  # a session class that is only a mapping
+            value = session.pop(STAMP_KEY, None)
+            user = session.get(self.user_key)
         if type(value) is str:
             session_id, _, started = value.partition(".")
             # Kept with the user it was opened with: a different user on save gets a new stamp.
@@ -123,21 +126,27 @@ class Revocations:
 
     def stamp(self, session: t.Any) -> bool:
         """Put the reserved key into a non-empty session about to be written; True if added."""
-        if not session or _dict_contains(session, STAMP_KEY):
+        if not session or STAMP_KEY in session:
             return False
-        user = _dict_get(session, self.user_key)
+        user = _dict_get(session, self.user_key) if isinstance(session, dict) else session.get(self.user_key)
         stamp = getattr(session, _STAMP_ATTR, None)
         if stamp is None or stamp[1] != user:
             # New session, or a login/logout: a new id, so a revocation of the
             # old one (or of the user before now) does not cover it and vice versa.
             stamp = (_new_stamp(_now_ms()), user)
             _keep_stamp(session, stamp)
-        _dict_setitem(session, STAMP_KEY, stamp[0])
+        if isinstance(session, dict):
+            _dict_setitem(session, STAMP_KEY, stamp[0])  # no callbacks: modified/accessed stay as they are
+        else:
+            session[STAMP_KEY] = stamp[0]
         return True
 
     def unstamp(self, session: t.Any) -> None:
         """Take the reserved key out again after the cookie is written."""
-        _dict_pop(session, STAMP_KEY, None)
+        if isinstance(session, dict):
+            _dict_pop(session, STAMP_KEY, None)
+        else:
+            session.pop(STAMP_KEY, None)
 
     # -- the app's API -----------------------------------------------------------------
 
@@ -166,7 +175,7 @@ class Revocations:
         self._record("u", user_id if type(user_id) is str else str(user_id), cutoff)
         keep = None if keep is None else _unproxy(keep)
         if keep:
-            setattr(keep, _STAMP_ATTR, (_new_stamp(cutoff + 1), _dict_get(keep, self.user_key)))
+            _keep_stamp(keep, (_new_stamp(cutoff + 1), keep.get(self.user_key)))
             if hasattr(keep, "modified"):
                 keep.modified = True
 

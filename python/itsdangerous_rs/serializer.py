@@ -14,10 +14,30 @@ from itsdangerous import signer as _signer
 from itsdangerous import timed as _timed
 from itsdangerous import url_safe as _url_safe
 
+# The rest of itsdangerous.serializer's public names, stock's own objects.
+from itsdangerous.encoding import want_bytes as want_bytes
+from itsdangerous.exc import BadPayload as BadPayload
+from itsdangerous.exc import BadSignature as BadSignature
+from itsdangerous.serializer import is_text_serializer as is_text_serializer
+
+# Stock's own type variable (bound str | bytes, defaulting to the union), so
+# ``Serializer[str]`` means here what it means in itsdangerous.
+from itsdangerous.serializer import _TSerialized
+
 from . import _core
 from . import _engine
-from .signer import Signer
+from .signer import Signer as Signer
 from .signer import TimestampSigner
+
+if t.TYPE_CHECKING:
+    import collections.abc as cabc
+
+    from itsdangerous.serializer import _PDataSerializer
+
+    _SecretKey = t.Union[str, bytes, cabc.Iterable[str], cabc.Iterable[bytes]]
+    _FallbackSigners = list[
+        t.Union[dict[str, t.Any], tuple[type[_signer.Signer], dict[str, t.Any]], type[_signer.Signer]]
+    ]
 
 _UTC = timezone.utc
 # Captured at import: the upstream-suite runner swaps the module attributes.
@@ -38,11 +58,74 @@ _URL_SAFE_PAYLOAD_METHODS = {
 }
 
 
-class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
+class Serializer(_serializer.Serializer[_TSerialized]):
     """:class:`itsdangerous.Serializer`; exact default configurations run in Rust."""
 
     #: Inflated payloads larger than this many bytes raise ``BadPayload``.
     max_decompressed_size: int = _engine.DEFAULT_MAX_DECOMPRESSED_SIZE
+
+    if t.TYPE_CHECKING:
+        # Stock's constructor, declared again so that the self types name
+        # this class: ``Serializer("k")`` is a ``Serializer[str]`` here as
+        # it is in itsdangerous (inherited, they would name stock's class).
+        @t.overload
+        def __init__(
+            self: Serializer[str],
+            secret_key: _SecretKey,
+            salt: str | bytes | None = b"itsdangerous",
+            serializer: None | _PDataSerializer[str] = None,
+            serializer_kwargs: dict[str, t.Any] | None = None,
+            signer: type[_signer.Signer] | None = None,
+            signer_kwargs: dict[str, t.Any] | None = None,
+            fallback_signers: _FallbackSigners | None = None,
+        ) -> None: ...
+        @t.overload
+        def __init__(
+            self: Serializer[bytes],
+            secret_key: _SecretKey,
+            salt: str | bytes | None,
+            serializer: _PDataSerializer[bytes],
+            serializer_kwargs: dict[str, t.Any] | None = None,
+            signer: type[_signer.Signer] | None = None,
+            signer_kwargs: dict[str, t.Any] | None = None,
+            fallback_signers: _FallbackSigners | None = None,
+        ) -> None: ...
+        @t.overload
+        def __init__(
+            self: Serializer[bytes],
+            secret_key: _SecretKey,
+            salt: str | bytes | None = b"itsdangerous",
+            *,
+            serializer: _PDataSerializer[bytes],
+            serializer_kwargs: dict[str, t.Any] | None = None,
+            signer: type[_signer.Signer] | None = None,
+            signer_kwargs: dict[str, t.Any] | None = None,
+            fallback_signers: _FallbackSigners | None = None,
+        ) -> None: ...
+        @t.overload
+        def __init__(
+            self,
+            secret_key: _SecretKey,
+            salt: str | bytes | None,
+            serializer: t.Any,
+            serializer_kwargs: dict[str, t.Any] | None = None,
+            signer: type[_signer.Signer] | None = None,
+            signer_kwargs: dict[str, t.Any] | None = None,
+            fallback_signers: _FallbackSigners | None = None,
+        ) -> None: ...
+        @t.overload
+        def __init__(
+            self,
+            secret_key: _SecretKey,
+            salt: str | bytes | None = b"itsdangerous",
+            *,
+            serializer: t.Any,
+            serializer_kwargs: dict[str, t.Any] | None = None,
+            signer: type[_signer.Signer] | None = None,
+            signer_kwargs: dict[str, t.Any] | None = None,
+            fallback_signers: _FallbackSigners | None = None,
+        ) -> None: ...
+        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None: ...
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         # Any change to the configuration invalidates the prepared engine.
@@ -100,21 +183,23 @@ class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
             return None
         if salt is not None:
             return self._rs_build_engine(salt)
-        try:
-            return self.__dict__["_rs_default_engine"]
-        except KeyError:
-            engine = self.__dict__["_rs_default_engine"] = self._rs_build_engine(None)
-            return engine
+        state = self.__dict__
+        if "_rs_default_engine" in state and _engine.same_keys(self.secret_keys, state.get("_rs_keys")):
+            return state["_rs_default_engine"]
+        # First use, or the key list was changed in place: snapshot it, then build.
+        state["_rs_keys"] = tuple(self.secret_keys)
+        engine = state["_rs_default_engine"] = self._rs_build_engine(None)
+        return engine
 
-    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
+    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> _TSerialized:
         engine = self._rs_engine(salt)
         if engine is not None:
             rv = engine.dumps(obj, _time.time())
             if rv is not NotImplemented:
-                return rv
+                return rv  # type: ignore[no-any-return]
         return super().dumps(obj, salt)
 
-    def _dumps_declined(self, obj: t.Any) -> t.Any:
+    def _dumps_declined(self, obj: t.Any) -> _TSerialized:
         """``dumps`` of an object the engine declined: stock writes it or raises."""
         return super().dumps(obj)
 
@@ -129,7 +214,7 @@ class Serializer(_serializer.Serializer):  # type: ignore[type-arg]
         return super().loads(s, salt, **kwargs)
 
 
-class TimedSerializer(_timed.TimedSerializer, Serializer):  # type: ignore[type-arg]
+class TimedSerializer(_timed.TimedSerializer[_TSerialized], Serializer[_TSerialized]):
     """:class:`itsdangerous.TimedSerializer`; exact default configurations run in Rust."""
 
     default_signer = TimestampSigner
@@ -164,11 +249,11 @@ _core.install_serializer_method(Serializer, "dumps")
 _core.install_serializer_method(TimedSerializer, "timed_loads")
 
 
-class URLSafeSerializer(_url_safe.URLSafeSerializer, Serializer):
+class URLSafeSerializer(_url_safe.URLSafeSerializer, Serializer[str]):
     """:class:`itsdangerous.URLSafeSerializer`; exact default configurations run in Rust."""
 
 
-class URLSafeTimedSerializer(_url_safe.URLSafeTimedSerializer, TimedSerializer):
+class URLSafeTimedSerializer(_url_safe.URLSafeTimedSerializer, TimedSerializer[str]):
     """:class:`itsdangerous.URLSafeTimedSerializer`; exact default configurations run in Rust."""
 
 

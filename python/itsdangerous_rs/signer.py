@@ -10,6 +10,15 @@ from datetime import timezone
 from itsdangerous import signer as _signer
 from itsdangerous import timed as _timed
 
+# The rest of itsdangerous.signer's public names, stock's own objects.
+from itsdangerous.encoding import base64_decode as base64_decode
+from itsdangerous.encoding import base64_encode as base64_encode
+from itsdangerous.encoding import want_bytes as want_bytes
+from itsdangerous.exc import BadSignature as BadSignature
+from itsdangerous.signer import HMACAlgorithm as HMACAlgorithm
+from itsdangerous.signer import NoneAlgorithm as NoneAlgorithm
+from itsdangerous.signer import SigningAlgorithm as SigningAlgorithm
+
 from . import _engine
 
 _UTC = timezone.utc
@@ -27,9 +36,12 @@ class Signer(_signer.Signer):
         """The engine for this signer's configuration, or None for stock."""
         if _engine.stock_only.get():
             return None
-        engines = self.__dict__.get("_rs_engines")
-        if engines is None:
-            engines = self.__dict__["_rs_engines"] = {}
+        state = self.__dict__
+        engines = state.get("_rs_engines")
+        if engines is None or not _engine.same_keys(self.secret_keys, state.get("_rs_keys")):
+            # First use, or the key list was changed in place: snapshot it.
+            state["_rs_keys"] = tuple(self.secret_keys)
+            engines = state["_rs_engines"] = {}
         try:
             return engines[timed]
         except KeyError:
@@ -79,7 +91,23 @@ class TimestampSigner(_timed.TimestampSigner, Signer):
                 return rv
         return super().sign(value)
 
-    def unsign(  # type: ignore[override]
+    @t.overload
+    def unsign(  # type: ignore[overload-overlap]
+        self,
+        signed_value: str | bytes,
+        max_age: int | None = None,
+        return_timestamp: t.Literal[False] = False,
+    ) -> bytes: ...
+
+    @t.overload
+    def unsign(
+        self,
+        signed_value: str | bytes,
+        max_age: int | None = None,
+        return_timestamp: t.Literal[True] = True,
+    ) -> tuple[bytes, datetime]: ...
+
+    def unsign(
         self,
         signed_value: str | bytes,
         max_age: int | None = None,

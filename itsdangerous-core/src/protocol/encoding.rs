@@ -285,4 +285,38 @@ mod tests {
             "{accepted} {declined}"
         );
     }
+
+    /// base64-simd against the base64 crate for the strict URL-safe encode
+    /// and decode of token-sized input:
+    ///   cargo test --release -p itsdangerous-core --lib base64_crates -- --ignored --nocapture
+    #[test]
+    #[ignore]
+    fn base64_crates_at_token_sizes() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use std::hint::black_box;
+        let mut rng = crate::test_support::Rng(7);
+        for len in [169usize, 640, 2398] {
+            let raw = crate::test_support::random_bytes(&mut rng, len);
+            let encoded = URL_SAFE_NO_PAD.encode(&raw);
+            for round in 0..3 {
+                let per_call = |f: &mut dyn FnMut()| crate::test_support::per_call_ns(200, 2000, f).0;
+                let simd_enc = per_call(&mut || {
+                    black_box(base64_simd::URL_SAFE_NO_PAD.encode_to_string(black_box(&raw)));
+                });
+                let crate_enc = per_call(&mut || {
+                    black_box(URL_SAFE_NO_PAD.encode(black_box(&raw)));
+                });
+                let simd_dec = per_call(&mut || {
+                    black_box(base64_simd::URL_SAFE_NO_PAD.decode_to_vec(black_box(&encoded)).unwrap());
+                });
+                let crate_dec = per_call(&mut || {
+                    black_box(URL_SAFE_NO_PAD.decode(black_box(&encoded)).unwrap());
+                });
+                println!(
+                    "{len:>5} B round {round}: encode simd {simd_enc:6.1} ns, base64 {crate_enc:6.1} ns; \
+                     decode simd {simd_dec:6.1} ns, base64 {crate_dec:6.1} ns"
+                );
+            }
+        }
+    }
 }

@@ -197,3 +197,23 @@ fn cold_cache() {
     }
     println!("warm {warm:.0} ns, cold {:.0} ns (sweep {only:.0})", with - only);
 }
+
+/// Adler-32: the SSE2 version against libz's (already linked), at session sizes.
+#[test]
+#[ignore]
+fn adler32_against_libz() {
+    for len in [238usize, 1008, 3579] {
+        let data = session_json(len);
+        let libz = || unsafe { libz_sys::adler32(1, data.as_ptr(), data.len() as _) } as u32;
+        assert_eq!(super::adler32(&data), libz());
+        for round in 0..5 {
+            let (ours, _) = per_call_ns(200, 2000, || {
+                black_box(super::adler32(black_box(&data)));
+            });
+            let (zlib, _) = per_call_ns(200, 2000, || {
+                black_box(unsafe { libz_sys::adler32(1, black_box(data.as_ptr()), data.len() as _) });
+            });
+            println!("adler32 {len:>5} B round {round}: sse2 {ours:7.1} ns, libz {zlib:7.1} ns");
+        }
+    }
+}
