@@ -214,8 +214,11 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
     #: A cookie a browser keeps (4 KB) inflates to at most about 3.2 MB
     #: (deflate's 1032:1), so no such cookie is ever refused.
     max_decompressed_size: int = 4 * 1024 * 1024
+    #: Opt-in revocation (``itsdangerous_rs.revocation``); None: cookies exactly as stock.
+    revocations: t.Any = None
 
-    def __init__(self) -> None:
+    def __init__(self, revocations: t.Any = None) -> None:
+        self.revocations = revocations
         self._engines: dict[t.Any, t.Any] = {}
         self._cookie_suffixes: dict[t.Any, str] = {}
         # (inputs the last decision depended on..., engine); see _fast_engine.
@@ -359,7 +362,7 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
             # Bad, expired or unusual cookie: stock decides.
             serializer = self.get_signing_serializer(app)
             return self._load_session(_engine.run_stock, serializer.loads, val, max_age)
-        return self._new_session(data)
+        return self._new_session(data, max_age)
 
     def _open_session_stock(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
         """Stock's ``open_session``, with ``_load_session``'s handling of a signed but unusable cookie."""
@@ -386,15 +389,24 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
             data = run(loads, val, max_age=max_age)
         except BadData:
             return self.session_class()
-        return self._new_session(data)
+        return self._new_session(data, max_age)
 
-    def _new_session(self, data: t.Any) -> _sessions.SecureCookieSession:
+    def _new_session(self, data: t.Any, max_age: int) -> _sessions.SecureCookieSession:
         try:
-            return self.session_class(data)
+            session = self.session_class(data)
         except (TypeError, ValueError):  # JSON that dict() does not take
             return self.session_class()
+        if self.revocations is not None and not self.revocations.admit(session, max_age):
+            return self.session_class()  # revoked: opens empty, as a bad signature does
+        return session
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        revocations = self.revocations
+        if revocations is not None and session and self.should_set_cookie(app, session) and revocations.stamp(session):
+            try:  # write the session with its revocation stamp; the inner call finds it there
+                return self.save_session(app, session, response)
+            finally:
+                revocations.unstamp(session)
         fast = self._fast_path(app)
         if fast is None or type(response).vary is not _STOCK_VARY or type(response).set_cookie is not _STOCK_SET_COOKIE:
             return super().save_session(app, session, response)
