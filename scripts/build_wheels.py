@@ -95,11 +95,14 @@ def python_version(exe: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+def pyenv_root() -> Path:
+    return Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+
+
 def find_python(version: str) -> str | None:
     """An interpreter of ``version``: pyenv's newest patch release, else PATH."""
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     candidates = sorted(
-        glob.glob(str(pyenv_root / "versions" / f"{version}.*" / "bin" / f"python{version}")),
+        glob.glob(str(pyenv_root() / "versions" / f"{version}.*" / "bin" / f"python{version}")),
         key=lambda p: [int(x) if x.isdigit() else 0 for x in re.split(r"[.]", Path(p).parent.parent.name)],
         reverse=True,
     )
@@ -245,7 +248,7 @@ def main() -> int:
             log(f"CPython {version}: {exe}")
         else:
             skipped.append(version)
-            log(f"SKIPPED CPython {version}: no interpreter (looked in ~/.pyenv/versions/{version}.* and for python{version} on PATH)")
+            log(f"SKIPPED CPython {version}: no interpreter (looked in {pyenv_root()}/versions/{version}.* and for python{version} on PATH)")
     if not pythons:
         log("no interpreter found for any requested version")
         return 1
@@ -305,7 +308,7 @@ def main() -> int:
     print(f"\nwheels in {out}; build {build_seconds:.0f}s; total {time.monotonic() - started:.0f}s")
     if skipped:
         print("skipped (no interpreter): " + ", ".join(skipped))
-    print("build_wheels: " + ("FAILED" if failed else "all wheels built and passed"))
+    print("build_wheels: " + ("FAILED" if failed else "all wheels built" + ("" if args.no_test else " and passed")))
     return 1 if failed else 0
 
 
