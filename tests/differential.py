@@ -63,6 +63,9 @@ def same_value(a: t.Any, b: t.Any) -> bool:
     return a == b
 
 
+RECURSION = "maximum recursion depth exceeded"
+
+
 def outcome(fn: t.Callable[[], t.Any]) -> tuple[str, t.Any]:
     """The result, or the exception's class and every attribute callers read."""
     try:
@@ -70,7 +73,14 @@ def outcome(fn: t.Callable[[], t.Any]) -> tuple[str, t.Any]:
     except Exception as e:  # noqa: BLE001 - comparing every kind of failure
         attrs = {k: getattr(e, k) for k in ("payload", "date_signed") if hasattr(e, k)}
         original = getattr(e, "original_error", None)
-        return "error", (type(e), str(e), attrs, type(original), str(original) if original else None)
+        message = str(original) if original else None
+        if isinstance(original, RecursionError) and message.startswith(RECURSION):
+            # CPython 3.9 and 3.10 add " while calling a Python object" (or
+            # the like) when the limit trips at a C-level call rather than a
+            # Python one: which call that is depends on how deep the caller's
+            # stack already was, not on the input, so only the prefix is kept.
+            message = RECURSION
+        return "error", (type(e), str(e), attrs, type(original), message)
 
 
 def same_outcome(a: tuple[str, t.Any], b: tuple[str, t.Any]) -> bool:

@@ -82,7 +82,10 @@ def same(a, b) -> bool:
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, dt.datetime):
-        return repr(a) == repr(b) and a.tzinfo is b.tzinfo
+        # The UTC singleton must stay the singleton; a fixed offset is a new
+        # timezone object on every call, stock's as well as ours.
+        utc = a.tzinfo is dt.timezone.utc or b.tzinfo is dt.timezone.utc
+        return repr(a) == repr(b) and (a.tzinfo is b.tzinfo if utc else type(a.tzinfo) is type(b.tzinfo))
     return a == b
 
 

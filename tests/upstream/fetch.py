@@ -28,7 +28,10 @@ def fetch_sdist(name: str, version: str) -> Path:
     )
     archive = CACHE / f"{name}-{version}.tar.gz"
     with tarfile.open(archive) as tar:
-        tar.extractall(CACHE, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(CACHE, filter="data")
+        else:  # Python < 3.9.17, 3.10.12, 3.11.4: no extraction filters
+            tar.extractall(CACHE)
     return root
 
 
