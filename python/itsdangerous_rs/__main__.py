@@ -8,9 +8,14 @@ fixed clock:
 * If Flask is installed, Flask's ``SecureCookieSessionInterface`` and ours:
   are the signing serializers' tokens and the ``Set-Cookie`` headers of a
   whole request byte-identical, and does each side open the other's cookie?
+* If a supported Starlette is installed, its ``SessionMiddleware`` and
+  :mod:`itsdangerous_rs.starlette`'s: are the response headers of a request
+  that writes the session (``Set-Cookie`` and ``Vary``) byte-identical, and
+  does each side open the other's cookie?
 
-Then, with the real clock, a short interleaved timing of dumps and loads for
-both (median of per-round means, ``time.perf_counter_ns``). The exit status
+Then, with the real clock, a short interleaved timing of both: dumps and
+loads, and for Starlette a raw ASGI request that reads and writes the
+session (median of per-round means, ``time.perf_counter_ns``). The exit status
 is 1 if anything differs or fails to load, 0 otherwise.
 
 Options: ``--quick`` (few rounds, for tests), ``--rounds N``, ``--no-timing``.
@@ -207,6 +212,146 @@ def check_flask(report: Report) -> tuple[t.Any, t.Any] | None:
     return stock_app, ours_app
 
 
+def _starlette_middlewares() -> tuple[t.Any, t.Any] | None:
+    """Stock's and our ``SessionMiddleware`` classes, or None (a line says why)."""
+    try:
+        import starlette  # noqa: F401
+    except ImportError:
+        print("Starlette is not installed: the SessionMiddleware comparison is skipped.")
+        return None
+    try:
+        from itsdangerous_rs.starlette import SessionMiddleware as OurMiddleware
+    except RuntimeError as exc:  # an installed Starlette whose format we don't reproduce
+        print(f"Starlette {_version('starlette')} is not supported: the SessionMiddleware comparison is skipped ({exc}).")
+        return None
+    from starlette.middleware.sessions import SessionMiddleware as StockMiddleware
+
+    return StockMiddleware, OurMiddleware
+
+
+async def _asgi_receive() -> dict[str, t.Any]:  # the apps here never read a body
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _asgi_discard(message: t.Any) -> None:
+    pass
+
+
+def _asgi(app: t.Any, scope: dict[str, t.Any], send: t.Any = _asgi_discard) -> None:
+    """One raw ASGI call: the middleware never suspends, so one ``send(None)`` runs it."""
+    coro = app(scope, _asgi_receive, send)
+    try:
+        coro.send(None)
+    except StopIteration:
+        return
+    coro.close()
+    raise RuntimeError("the ASGI app suspended")
+
+
+def _starlette_scope(cookie: bytes | None) -> dict[str, t.Any]:
+    headers = [(b"host", b"itsdangerous-rs")]
+    if cookie is not None:
+        headers.append((b"cookie", cookie))
+    return {"type": "http", "method": "GET", "path": "/", "headers": headers}
+
+
+def _starlette_writer(data: dict[str, t.Any]) -> t.Any:
+    """An ASGI app that puts ``data`` in the session, as a view would."""
+
+    async def app(scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        scope["session"].update(data)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    return app
+
+
+def _starlette_response_headers(middleware: t.Any, data: dict[str, t.Any]) -> list[tuple[bytes, bytes]]:
+    sent: list[t.Any] = []
+
+    async def capture(message: t.Any) -> None:
+        sent.append(message)
+
+    _asgi(middleware(_starlette_writer(data), secret_key=SECRET), _starlette_scope(None), capture)
+    return list(sent[0]["headers"])
+
+
+def _starlette_opens(middleware: t.Any, set_cookie: bytes) -> t.Any:
+    """The session ``middleware`` gives a request carrying ``set_cookie``'s cookie."""
+    seen: list[t.Any] = []
+
+    async def app(scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        seen.append(dict(scope["session"]))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    _asgi(middleware(app, secret_key=SECRET, max_age=MAX_AGE), _starlette_scope(set_cookie.split(b";", 1)[0]))
+    return seen[0]
+
+
+def check_starlette(report: Report) -> tuple[t.Any, t.Any] | None:
+    middlewares = _starlette_middlewares()
+    if middlewares is None:
+        return None
+    stock_mw, ours_mw = middlewares
+    print(f"Starlette {_version('starlette')} SessionMiddleware vs itsdangerous_rs.starlette's:")
+    for name in samples.NAMES:
+        data = samples.load(name)
+        with fixed_clock():
+            stock_headers = _starlette_response_headers(stock_mw, data)
+            ours_headers = _starlette_response_headers(ours_mw, data)
+            stock_cookie = dict(stock_headers).get(b"set-cookie", b"")
+            ours_cookie = dict(ours_headers).get(b"set-cookie", b"")
+            same = report.check(
+                f"Starlette response headers, {name}", bool(stock_cookie) and stock_headers == ours_headers
+            )
+            ours_opens = report.check(
+                f"ours opens stock's Starlette cookie, {name}",
+                _loads_ok(lambda: _starlette_opens(ours_mw, stock_cookie), data),
+            )
+            stock_opens = report.check(
+                f"stock opens our Starlette cookie, {name}",
+                _loads_ok(lambda: _starlette_opens(stock_mw, ours_cookie), data),
+            )
+        print(
+            f"  {name:<7} cookie {len(stock_cookie):>5} B"
+            f"  Set-Cookie and Vary {'identical' if same else 'DIFFERENT'}"
+            f"  ours opens stock's: {_yes(ours_opens)}  stock opens ours: {_yes(stock_opens)}"
+        )
+    return middlewares
+
+
+def _starlette_request_rows(middlewares: tuple[t.Any, t.Any]) -> list[tuple[str, t.Callable[[], t.Any], t.Callable[[], t.Any]]]:
+    """Raw ASGI requests that read the session's counter and write counter + 1,
+    over a ring of stock-written cookies (as benches/bench_starlette.py)."""
+    stock_mw, ours_mw = middlewares
+
+    async def read_write(scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        session = scope["session"]
+        session["counter"] = session.get("counter", 0) + 1
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    rows = []
+    for name in samples.NAMES:
+        cookies = []
+        for counter in range(RING):
+            header = dict(_starlette_response_headers(stock_mw, dict(samples.load(name), counter=counter)))
+            cookies.append(header[b"set-cookie"].split(b";", 1)[0])
+        next_cookie = _cycler(cookies)
+
+        def request(app: t.Any, next_cookie: t.Callable[[], bytes] = next_cookie) -> None:
+            _asgi(app, _starlette_scope(next_cookie()))
+
+        stock_app = stock_mw(read_write, secret_key=SECRET)
+        ours_app = ours_mw(read_write, secret_key=SECRET)
+        rows.append((
+            f"Starlette request read+write, {name}",
+            lambda r=request, a=stock_app: r(a),
+            lambda r=request, a=ours_app: r(a),
+        ))
+    return rows
+
+
 # --- timing --------------------------------------------------------------------
 
 
@@ -234,7 +379,12 @@ def _cycler(items: list[t.Any]) -> t.Callable[[], t.Any]:
     return itertools.cycle(items).__next__
 
 
-def timing(flask_apps: tuple[t.Any, t.Any] | None, rounds: int, batch_ns: int) -> None:
+def timing(
+    flask_apps: tuple[t.Any, t.Any] | None,
+    rounds: int,
+    batch_ns: int,
+    starlette_middlewares: tuple[t.Any, t.Any] | None = None,
+) -> None:
     print(f"\nTiming (real clock; median of {rounds} interleaved rounds, µs per call):")
     print(f"  {'':<40} {'stock':>9} {'ours':>9} {'speed-up':>9}")
     rows: list[tuple[str, t.Callable[[], t.Any], t.Callable[[], t.Any]]] = []
@@ -272,6 +422,8 @@ def timing(flask_apps: tuple[t.Any, t.Any] | None, rounds: int, batch_ns: int) -
                     lambda s=fs, n=nf: s.loads(n(), max_age=max_age),
                     lambda s=fo, n=nf: s.loads(n(), max_age=max_age),
                 ))
+        if starlette_middlewares is not None:
+            rows.extend(_starlette_request_rows(starlette_middlewares))
         for label, stock_fn, ours_fn in rows:
             s_us, o_us = interleaved(stock_fn, ours_fn, rounds, batch_ns)
             print(f"  {label:<40} {s_us:>9.1f} {o_us:>9.1f} {s_us / o_us:>8.2f}×")
@@ -303,12 +455,13 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     check_serializer(report)
     flask_apps = check_flask(report)
+    starlette_middlewares = check_starlette(report)
     if report.failures:
         print("\nDIFFERENT from stock: " + "; ".join(report.failures))
     else:
         print("\nAll tokens and cookies are byte-identical to stock, and each side loads the other's.")
     if not args.no_timing:
-        timing(flask_apps, max(1, rounds), batch_ns)
+        timing(flask_apps, max(1, rounds), batch_ns, starlette_middlewares)
     return 1 if report.failures else 0
 
 

@@ -58,6 +58,30 @@ _URL_SAFE_PAYLOAD_METHODS = {
 }
 
 
+_STR_OR_BYTES = (str, bytes)
+#: (class, secret key, salt, max_decompressed_size) -> what Serializer.__init__ reuses.
+_prepared_inits: dict[tuple[t.Any, ...], tuple[t.Any, ...]] = {}
+_MAX_PREPARED_INITS = 256
+
+
+def _init_inputs(cls: type) -> tuple[t.Any, ...]:
+    """What stock's __init__ and the engine build read from the class: a saved
+    state is reused only while these are the same objects."""
+    return (
+        cls.__init__,
+        cls.__setattr__,
+        cls.default_serializer,
+        cls.default_signer,
+        tuple(cls.default_fallback_signers),
+        cls.dump_payload,
+        cls.load_payload,
+        cls.make_signer,
+        cls._rs_engine,
+        cls._rs_build_engine,
+        _engine.stock_only.get(),
+    )
+
+
 class Serializer(_serializer.Serializer[_TSerialized]):
     """:class:`itsdangerous.Serializer`; exact default configurations run in Rust."""
 
@@ -126,6 +150,72 @@ class Serializer(_serializer.Serializer[_TSerialized]):
             fallback_signers: _FallbackSigners | None = None,
         ) -> None: ...
         def __init__(self, *args: t.Any, **kwargs: t.Any) -> None: ...
+
+    if not t.TYPE_CHECKING:
+
+        def __init__(
+            self,
+            secret_key,
+            salt=b"itsdangerous",
+            serializer=None,
+            serializer_kwargs=None,
+            signer=None,
+            signer_kwargs=None,
+            fallback_signers=None,
+        ):
+            # Libraries such as Flask-WTF build a serializer per call: for the
+            # default shape with one str/bytes key, repeat the state stock's
+            # __init__ left last time for this class, key and salt (with the
+            # engine already prepared) instead of redoing it attribute by attribute.
+            if (
+                serializer is None
+                and serializer_kwargs is None
+                and signer is None
+                and signer_kwargs is None
+                and fallback_signers is None
+                and type(secret_key) in _STR_OR_BYTES
+                and (salt is None or type(salt) in _STR_OR_BYTES)
+            ):
+                cls = type(self)
+                cache_key = (cls, secret_key, salt, cls.max_decompressed_size)
+                cached = _prepared_inits.get(cache_key)
+                if cached is not None and cached[0] == _init_inputs(cls):
+                    _, key, saved_salt, is_text, engine = cached
+                    self.__dict__.update(
+                        secret_keys=[key],
+                        salt=saved_salt,
+                        serializer=cls.default_serializer,
+                        is_text_serializer=is_text,
+                        signer=cls.default_signer,
+                        signer_kwargs={},
+                        fallback_signers=list(cls.default_fallback_signers),
+                        serializer_kwargs={},
+                        _rs_keys=(key,),
+                        _rs_default_engine=engine,
+                    )
+                    return
+                super().__init__(secret_key, salt)
+                state = self.__dict__
+                if _engine.stock_only.get() or "_rs_default_engine" in state or cls._rs_engine is not _OWN_RS_ENGINE:
+                    return  # only the plain engine: a subclass's may depend on more than the class
+                if cls.__setattr__ is not _OWN_SETATTR:
+                    return  # the subclass wants to see each attribute set
+                engine = self._rs_engine(None)
+                if engine is None:  # stock's configuration runs as stock, every time
+                    return
+                if len(_prepared_inits) >= _MAX_PREPARED_INITS:
+                    _prepared_inits.clear()
+                _prepared_inits[cache_key] = (
+                    _init_inputs(cls),
+                    state["secret_keys"][0],
+                    state["salt"],
+                    state["is_text_serializer"],
+                    engine,
+                )
+                return
+            super().__init__(
+                secret_key, salt, serializer, serializer_kwargs, signer, signer_kwargs, fallback_signers
+            )
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         # Any change to the configuration invalidates the prepared engine.
@@ -245,6 +335,8 @@ class TimedSerializer(_timed.TimedSerializer[_TSerialized], Serializer[_TSeriali
 # The two hottest calls skip the Python frame: C-level methods (methods.rs)
 # take the default call shape straight to the engine and hand every other
 # call to the Python methods above, kept as ``_dumps_python``/``_loads_python``.
+_OWN_RS_ENGINE = Serializer._rs_engine
+_OWN_SETATTR = Serializer.__setattr__
 _core.install_serializer_method(Serializer, "dumps")
 _core.install_serializer_method(TimedSerializer, "timed_loads")
 
