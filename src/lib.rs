@@ -5,9 +5,8 @@ use pyo3::prelude::*;
 
 mod compress;
 mod context_vars;
-mod cookie;
 mod engine;
-mod flask_context;
+mod flask_session;
 mod json;
 mod methods;
 
@@ -16,9 +15,8 @@ mod methods;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     compress::register(m)?;
     context_vars::register(m)?;
-    cookie::register(m)?;
     engine::register(m)?;
-    flask_context::register(m)?;
+    flask_session::register(m)?;
     json::register(m)?;
     methods::register(m)?;
     Ok(())
