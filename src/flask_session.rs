@@ -37,6 +37,10 @@ pub struct SessionPlan {
     engine: Option<Py<Engine>>,
     app: Py<PyAny>,
     interface_type: Py<PyAny>,
+    /// The interface class's attribute-cache version when decided: CPython
+    /// gives a class a new one whenever it or a base class is changed (a
+    /// hook patched in), so a different one means decide again.
+    interface_type_version: Option<u32>,
     /// The objects the decision read, in the order `current` compares them.
     config: Py<PyAny>,
     secret_key: Py<PyAny>,
@@ -95,6 +99,15 @@ fn whole_seconds(value: &Bound<'_, PyAny>) -> Option<i64> {
     (seconds.is_finite() && seconds.abs() < 9.0e18).then_some(seconds as i64)
 }
 
+/// The class's attribute-cache version tag, if it has a valid one.
+fn type_version(class: &Bound<'_, pyo3::types::PyType>) -> Option<u32> {
+    // SAFETY: reading two fields of a live type object, with the GIL held.
+    unsafe {
+        let raw = class.as_type_ptr();
+        ((*raw).tp_flags & ffi::Py_TPFLAGS_VALID_VERSION_TAG != 0).then(|| (*raw).tp_version_tag)
+    }
+}
+
 /// Python's `str.strip()` whitespace, for ASCII text.
 fn is_python_ascii_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\x1c'..='\x1f')
@@ -133,6 +146,7 @@ impl SessionPlan {
         Ok(Self {
             engine,
             app: app.clone().unbind(),
+            interface_type_version: type_version(&interface.get_type()),
             interface_type: interface.get_type().into_any().unbind(),
             secret_key: config.get_item(intern!(py, "SECRET_KEY"))?.unbind(),
             config: config.unbind(),
@@ -342,7 +356,12 @@ impl SessionPlan {
 impl SessionPlan {
     fn current(&self, interface: &Bound<'_, PyAny>, app: &Bound<'_, PyAny>) -> PyResult<bool> {
         let py = app.py();
-        if !app.is(self.app.bind(py)) || !interface.get_type().is(self.interface_type.bind(py)) {
+        let interface_type = interface.get_type();
+        if !app.is(self.app.bind(py))
+            || !interface_type.is(self.interface_type.bind(py))
+            || self.interface_type_version.is_none()
+            || type_version(&interface_type) != self.interface_type_version
+        {
             return Ok(false);
         }
         for (name, seen) in INTERFACE_ATTRIBUTES.iter().zip(&self.interface_attributes) {

@@ -54,7 +54,6 @@ _DEFAULT_TAG_COUNT = len(_DEFAULT_TAGS)
 _DEFAULT_TAG_KEYS = 6  # tags with a key; PassDict and PassList have none
 #: Deflate's largest expansion, output bytes per input byte.
 _DEFLATE_MAX_RATIO = 1032
-_Rejected = _core.Rejected
 # id -> (serializer, verdict); holding the serializer keeps its id from being reused.
 _default_serializers: dict[int, tuple[t.Any, bool]] = {}
 
@@ -223,7 +222,7 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
             return None
         engine = self._engine_for(app)
         cls = type(self)
-        stock_hooks = all(getattr(cls, name) is getattr(SecureCookieSessionInterface, name) for name in _SKIPPED_HOOKS)
+        stock_hooks = all(getattr(cls, name, None) is hook for name, hook in _SKIPPED_HOOKS.items())
         request_class = app.request_class if _is_plain_request_class(app.request_class) else None
         response_class = app.response_class if _is_plain_response_class(app.response_class) else None
         try:
@@ -236,7 +235,7 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
     def _engine_for(self, app: Flask) -> t.Any:
         """The engine for this app's session, or None for stock code."""
         if (
-            type(self).get_signing_serializer is not SecureCookieSessionInterface.get_signing_serializer
+            getattr(type(self), "get_signing_serializer", None) is not _SKIPPED_HOOKS["get_signing_serializer"]
             or not _json_is_default(app.json)
             or not _has_default_tags(self.serializer)
             or not _uses_flask_config_attributes(type(app))
@@ -267,6 +266,9 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         return engine
 
     # --- The calls: the plan when it is current, the Python hooks otherwise.
+    # Work around a verified session (a revocation check after loading, a
+    # stamp before writing) belongs in the Python steps: skip the plan (leave
+    # ``session`` / ``done`` as NotImplemented) when such a hook is set.
 
     def open_session(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
         plan = self._plan
@@ -325,13 +327,18 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
             return self.session_class()
 
 
-#: Hooks the plan does not call (it reads what stock's versions read); a
-#: subclass overriding one gets the Python path, which calls them.
-_SKIPPED_HOOKS = (
-    "get_cookie_name", "get_cookie_domain", "get_cookie_path", "get_cookie_httponly", "get_cookie_secure",
-    "get_cookie_samesite", "get_cookie_partitioned", "get_expiration_time", "should_set_cookie",
-    "get_signing_serializer", "_open_declined",
-)
+#: Hooks the plan does not call (it reads what their stock versions read); a
+#: subclass overriding one, or a patched one, gets the Python path, which calls them.
+_SKIPPED_HOOKS = {
+    **{
+        name: getattr(_sessions.SecureCookieSessionInterface, name)
+        for name in (
+            "get_cookie_name", "get_cookie_domain", "get_cookie_path", "get_cookie_httponly", "get_cookie_secure",
+            "get_cookie_samesite", "get_cookie_partitioned", "get_expiration_time", "should_set_cookie",
+        )
+    },
+    **{name: SecureCookieSessionInterface.__dict__[name] for name in ("get_signing_serializer", "_open_declined")},
+}
 _STOCK_COOKIES = _SansIORequest.__dict__["cookies"]
 _STOCK_RESPONSE_METHODS = {
     name: inspect.getattr_static(_FlaskResponse, name) for name in ("set_cookie", "delete_cookie", "vary", "max_cookie_size")
