@@ -191,7 +191,7 @@ def rust_path_plain(dump_obj=None, token=None, max_age=None) -> bool | None:
 def rust_path_interface(dump_obj=None, token=None, max_age=None) -> bool | None:
     try:
         app = APPS["ours"]
-        return _engine_verdict(app.session_interface._fast_engine(app), dump_obj, token, max_age)
+        return _engine_verdict(app.session_interface._engine_for(app), dump_obj, token, max_age)
     except Exception:
         return None
 

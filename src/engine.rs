@@ -9,14 +9,14 @@ use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 
-use super::flask_context::engine_allowed;
 use super::ffi::str::new_ascii;
 use super::json::{dump_py, load_py, DumpOptions};
 use itsdangerous_core::protocol::payload::{self, PayloadError};
 use itsdangerous_core::protocol::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
-use itsdangerous_core::protocol::token::TokenSigner;
+use itsdangerous_core::protocol::token::{TokenError, TokenSigner};
 
 /// How many recent results each engine remembers, per direction.
 const MEMO_ENTRIES: usize = 16;
@@ -200,6 +200,50 @@ impl Format {
     }
 }
 
+/// Why a token was not verified.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The signature does not match (or there is no separator).
+    BadSignature,
+    /// The signature matches; the timestamp is missing, malformed or out of age.
+    BadTimestamp,
+    /// Something stock must decide itself (the input's type, a datetime it cannot build).
+    Declined,
+}
+
+impl From<TokenError> for Verdict {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::MissingSeparator | TokenError::BadSignature => Self::BadSignature,
+            TokenError::MissingTimestamp | TokenError::MalformedTimestamp | TokenError::Expired => Self::BadTimestamp,
+        }
+    }
+}
+
+/// What `loads`/`unsign` return for a token they reject: the HMAC has been
+/// checked, so the Python layer builds stock's exception from the token
+/// (`_engine.rejection`) without checking it again.
+#[pyclass(frozen, module = "itsdangerous_rs._core")]
+pub struct Rejected {
+    /// True when the signature matched and the timestamp failed.
+    #[pyo3(get)]
+    signature_valid: bool,
+}
+
+static SIGNATURE_REJECTED: PyOnceLock<Py<Rejected>> = PyOnceLock::new();
+static TIMESTAMP_REJECTED: PyOnceLock<Py<Rejected>> = PyOnceLock::new();
+
+/// The shared `Rejected` object for `verdict`; NotImplemented for `Declined`.
+pub(crate) fn rejection(py: Python<'_>, verdict: Verdict) -> PyResult<Bound<'_, PyAny>> {
+    let cell = match verdict {
+        Verdict::BadSignature => &SIGNATURE_REJECTED,
+        Verdict::BadTimestamp => &TIMESTAMP_REJECTED,
+        Verdict::Declined => return Ok(py.NotImplemented().into_bound(py)),
+    };
+    let signature_valid = verdict == Verdict::BadTimestamp;
+    Ok(cell.get_or_try_init(py, || Py::new(py, Rejected { signature_valid }))?.bind(py).clone().into_any())
+}
+
 #[pyclass(frozen, module = "itsdangerous_rs._core")]
 pub struct Engine {
     signer: TokenSigner,
@@ -243,17 +287,18 @@ impl Engine {
         self.format == Format::FlaskSession
     }
 
-    /// Verifies the token; the value, and the timestamp of a timed token.
-    fn verify<'a>(&self, token: &'a [u8], max_age: Option<i64>, now: i64) -> Option<(&'a [u8], Option<u64>)> {
+    /// Verifies the token: the value, and the timestamp of a timed token;
+    /// or the rejection to report; or `Declined` for stock to decide.
+    fn verify<'a>(&self, token: &'a [u8], max_age: Option<i64>, now: i64) -> Result<(&'a [u8], Option<u64>), Verdict> {
         if self.timed {
-            let unsigned = self.signer.unsign_timed(token, max_age, now).ok()?;
-            let ts = unsigned.timestamp?;
+            let unsigned = self.signer.unsign_timed(token, max_age, now).map_err(Verdict::from)?;
+            let ts = unsigned.timestamp.ok_or(Verdict::Declined)?;
             if ts > MAX_DATETIME_TIMESTAMP {
-                return None; // stock fails building the datetime; let it say how
+                return Err(Verdict::Declined); // stock fails building the datetime; let it say how
             }
-            Some((unsigned.value, Some(ts)))
+            Ok((unsigned.value, Some(ts)))
         } else {
-            self.signer.unsign(token).ok().map(|value| (value, None))
+            self.signer.unsign(token).map(|value| (value, None)).map_err(Verdict::from)
         }
     }
 
@@ -309,6 +354,12 @@ impl Engine {
         })
     }
 
+    /// The signer's separator, for building a rejection's exception.
+    #[getter]
+    fn separator<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.signer.sep)
+    }
+
     /// `Signer.sign` / `TimestampSigner.sign`.
     #[pyo3(signature = (value, now=None))]
     fn sign<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>, now: Option<&Bound<'py, PyAny>>) -> Bound<'py, PyAny> {
@@ -325,8 +376,12 @@ impl Engine {
         let (Ok(max_age), Ok(now)) = (int_arg(max_age), now_arg(now)) else {
             return Ok(py.NotImplemented().into_bound(py));
         };
-        let Some((value, ts)) = token_bytes(token).and_then(|t| self.verify(t, max_age, now.unwrap_or(0))) else {
+        let Some(token) = token_bytes(token) else {
             return Ok(py.NotImplemented().into_bound(py));
+        };
+        let (value, ts) = match self.verify(token, max_age, now.unwrap_or(0)) {
+            Ok(verified) => verified,
+            Err(verdict) => return rejection(py, verdict),
         };
         let value = PyBytes::new(py, value).into_any();
         Ok(match ts {
@@ -370,33 +425,9 @@ impl Engine {
         }
     }
 
-    /// `dumps` for Flask's session serializer `serializer`: NotImplemented
-    /// unless the current app context allows the engine (flask_context.rs).
-    pub(crate) fn flask_dumps<'py>(&self, py: Python<'py>, serializer: &Bound<'py, PyAny>, obj: &Bound<'py, PyAny>, now: &Bound<'py, PyAny>) -> Bound<'py, PyAny> {
-        if !engine_allowed(serializer).unwrap_or(false) {
-            return py.NotImplemented().into_bound(py);
-        }
-        self.dumps(py, obj, Some(now))
-    }
-
-    /// `loads` for Flask's session serializer, as `flask_dumps`.
-    #[pyo3(signature = (serializer, token, max_age, now))]
-    pub(crate) fn flask_loads<'py>(
-        &self,
-        py: Python<'py>,
-        serializer: &Bound<'py, PyAny>,
-        token: &Bound<'py, PyAny>,
-        max_age: Option<&Bound<'py, PyAny>>,
-        now: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        if !engine_allowed(serializer).unwrap_or(false) {
-            return Ok(py.NotImplemented().into_bound(py));
-        }
-        self.loads(py, token, max_age, Some(now), false)
-    }
-
     /// `Serializer.loads` / `TimedSerializer.loads`: the object, or
-    /// `(object, timestamp)` when `with_timestamp`.
+    /// `(object, timestamp)` when `with_timestamp`; a `Rejected` for a token
+    /// whose signature or timestamp fails; NotImplemented for stock to decide.
     #[pyo3(signature = (token, max_age=None, now=None, with_timestamp=false))]
     pub(crate) fn loads<'py>(
         &self,
@@ -406,16 +437,40 @@ impl Engine {
         now: Option<&Bound<'py, PyAny>>,
         with_timestamp: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let not_implemented = || Ok(py.NotImplemented().into_bound(py));
-        if self.format == Format::Raw {
-            return not_implemented();
-        }
-        let (Ok(max_age), Ok(now)) = (int_arg(max_age), now_arg(now)) else {
-            return not_implemented();
+        let (Ok(max_age), Ok(now), Some(token)) = (int_arg(max_age), now_arg(now), token_bytes(token)) else {
+            return Ok(py.NotImplemented().into_bound(py));
         };
-        let now = now.unwrap_or(0);
-        let Some((value, ts)) = token_bytes(token).and_then(|t| self.verify(t, max_age, now)) else {
-            return not_implemented();
+        match self.load_token(py, token, max_age, now.unwrap_or(0))? {
+            Loaded::Value(obj, ts) => match (with_timestamp, ts) {
+                (true, Some(ts)) => Ok(PyTuple::new(py, [obj, ts.into_pyobject(py)?.into_any()])?.into_any()),
+                (true, None) => Ok(py.NotImplemented().into_bound(py)),
+                (false, _) => Ok(obj),
+            },
+            Loaded::Refused(verdict) => rejection(py, verdict),
+            Loaded::TooLarge => Err(too_large_error(py, self.max_decompressed)),
+        }
+    }
+}
+
+/// What `Engine::load_token` made of a token.
+pub(crate) enum Loaded<'py> {
+    /// The object, and the timestamp of a timed token.
+    Value(Bound<'py, PyAny>, Option<u64>),
+    /// Rejected, or declined for stock to decide (`Verdict::Declined`).
+    Refused(Verdict),
+    /// Verified, but its payload inflates past `max_decompressed`.
+    TooLarge,
+}
+
+impl Engine {
+    /// Verifies `token` and builds its object: the one way in for every loads.
+    pub(crate) fn load_token<'py>(&self, py: Python<'py>, token: &[u8], max_age: Option<i64>, now: i64) -> PyResult<Loaded<'py>> {
+        if self.format == Format::Raw {
+            return Ok(Loaded::Refused(Verdict::Declined));
+        }
+        let (value, ts) = match self.verify(token, max_age, now) {
+            Ok(verified) => verified,
+            Err(verdict) => return Ok(Loaded::Refused(verdict)),
         };
         let decoded;
         let json: &[u8] = if self.format.is_url_safe() {
@@ -425,27 +480,24 @@ impl Engine {
                     decoded = bytes;
                     &decoded
                 }
-                Err(PayloadError::TooLarge) => return Err(too_large_error(py, self.max_decompressed)),
-                Err(_) => return not_implemented(),
+                Err(PayloadError::TooLarge) => return Ok(Loaded::TooLarge),
+                Err(_) => return Ok(Loaded::Refused(Verdict::Declined)),
             }
         } else {
             value
         };
         // Invalid UTF-8 needs no check of its own: the parser validates every
         // string and rejects non-ASCII bytes elsewhere, and a rejection is
-        // NotImplemented like any other.
-        let Ok(obj) = load_py(py, json, self.format == Format::FlaskSession) else {
-            return not_implemented();
-        };
-        match (with_timestamp, ts) {
-            (true, Some(ts)) => Ok(PyTuple::new(py, [obj, ts.into_pyobject(py)?.into_any()])?.into_any()),
-            (true, None) => not_implemented(),
-            (false, _) => Ok(obj),
+        // declined like any other.
+        match load_py(py, json, self.format == Format::FlaskSession) {
+            Ok(obj) => Ok(Loaded::Value(obj, ts)),
+            Err(_) => Ok(Loaded::Refused(Verdict::Declined)),
         }
     }
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
+    m.add_class::<Rejected>()?;
     Ok(())
 }

@@ -11,7 +11,6 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 
-use super::flask_context::engine_allowed;
 use super::ffi::str::new_ascii;
 use super::json::{dump_py, load_py, DumpOptions};
 use itsdangerous_core::fernet::{decode_key, fill_random, generate_key, hkdf_sha256_32, FernetKey, RandomError, TimeLimit, UnverifiedToken, KEY_LEN};
@@ -390,13 +389,10 @@ impl FernetKeys {
         Ok(self.decrypt_bytes(token, ttl, now)?.map(|plaintext| PyBytes::new(py, &plaintext)))
     }
 
-    /// A session dict as one token (`str`): Flask's tagged JSON, encrypted.
-    /// NotImplemented when the app context or the serializer's tags need
-    /// Flask's Python serializer (the signed engine's rule, flask_context.rs).
-    fn session_dumps<'py>(&self, py: Python<'py>, serializer: &Bound<'py, PyAny>, session: &Bound<'py, PyDict>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        if !engine_allowed(serializer).unwrap_or(false) {
-            return Ok(py.NotImplemented().into_bound(py));
-        }
+    /// A session dict as one token (`str`): Flask's tagged JSON, encrypted;
+    /// NotImplemented for what Flask's Python serializer must write. The
+    /// caller has checked that the app context allows the engine.
+    fn session_dumps<'py>(&self, py: Python<'py>, session: &Bound<'py, PyDict>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let mut json = Vec::with_capacity(256);
         if dump_py(session.as_any(), &FLASK_SESSION_JSON, &mut json).is_err() {
             return Ok(py.NotImplemented().into_bound(py));
@@ -405,11 +401,9 @@ impl FernetKeys {
     }
 
     /// The session object of a token; None for an invalid or expired token;
-    /// NotImplemented when Flask's Python serializer must read the JSON.
-    fn session_loads<'py>(&self, py: Python<'py>, serializer: &Bound<'py, PyAny>, token: &Bound<'py, PyAny>, ttl: Option<i64>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        if !engine_allowed(serializer).unwrap_or(false) {
-            return Ok(py.NotImplemented().into_bound(py));
-        }
+    /// NotImplemented when Flask's Python serializer must read the JSON. The
+    /// caller has checked that the app context allows the engine.
+    fn session_loads<'py>(&self, py: Python<'py>, token: &Bound<'py, PyAny>, ttl: Option<i64>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let Some(json) = self.decrypt_bytes(token, ttl, now)? else {
             return Ok(py.None().into_bound(py));
         };

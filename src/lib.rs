@@ -9,7 +9,7 @@ mod cookie;
 mod engine;
 mod fernet;
 mod ffi;
-mod flask_context;
+mod flask_session;
 mod json;
 mod methods;
 mod starlette;
@@ -22,7 +22,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cookie::register(m)?;
     engine::register(m)?;
     fernet::register(m)?;
-    flask_context::register(m)?;
+    flask_session::register(m)?;
     json::register(m)?;
     methods::register(m)?;
     starlette::register(m)?;

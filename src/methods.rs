@@ -1,5 +1,4 @@
-//! `Serializer.dumps`, `TimedSerializer.loads` and the Flask session
-//! serializer's `dumps`/`loads` as C-level method descriptors.
+//! `Serializer.dumps` and `TimedSerializer.loads` as C-level method descriptors.
 //!
 //! As Python methods in front of the engine they cost a frame, argument
 //! binding, the `time.time()` lookup and a second call into Rust: 1.1-1.6k
@@ -22,7 +21,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
 use super::context_vars::stock_rerun_active;
-use super::engine::Engine;
+use super::engine::{Engine, Rejected};
 use super::ffi::call::{self as ffi_call, VectorcallArgs};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -31,30 +30,24 @@ enum Method {
     Dumps,
     /// `TimedSerializer.loads(s, max_age=None, return_timestamp=False, salt=None)`
     TimedLoads,
-    /// `SessionSerializer.dumps`: as `Dumps`, if the app context allows.
-    FlaskDumps,
-    /// `SessionSerializer.loads`: as `TimedLoads`, if the app context allows.
-    FlaskLoads,
 }
 
 const DUMPS_PARAMS: [&str; 2] = ["obj", "salt"];
 const LOADS_PARAMS: [&str; 4] = ["s", "max_age", "return_timestamp", "salt"];
 
 impl Method {
-    const ALL: [Method; 4] = [Self::Dumps, Self::TimedLoads, Self::FlaskDumps, Self::FlaskLoads];
+    const ALL: [Method; 2] = [Self::Dumps, Self::TimedLoads];
 
     fn from_name(name: &str) -> Option<Self> {
         Some(match name {
             "dumps" => Self::Dumps,
             "timed_loads" => Self::TimedLoads,
-            "flask_dumps" => Self::FlaskDumps,
-            "flask_loads" => Self::FlaskLoads,
             _ => return None,
         })
     }
 
     fn is_dumps(self) -> bool {
-        matches!(self, Self::Dumps | Self::FlaskDumps)
+        self == Self::Dumps
     }
 
     /// The attribute the descriptor replaces.
@@ -76,8 +69,8 @@ impl Method {
         }
     }
 
-    /// The class's method for a call the engine declined (a bad token, an
-    /// object the engine does not write): stock, without the engine retrying.
+    /// The class's method for a call the engine declined (a token it cannot
+    /// read, an object it does not write): stock, without the engine retrying.
     fn declined_method(self) -> &'static str {
         if self.is_dumps() {
             "_dumps_declined"
@@ -98,8 +91,6 @@ impl Method {
         match self {
             Self::Dumps => method::<0>,
             Self::TimedLoads => method::<1>,
-            Self::FlaskDumps => method::<2>,
-            Self::FlaskLoads => method::<3>,
         }
     }
 }
@@ -159,18 +150,17 @@ fn absent_or_none(arg: Option<Borrowed<'_, '_, PyAny>>) -> bool {
     arg.is_none_or(|arg| arg.is_none())
 }
 
-/// The engine `_rs_engine` prepared and kept in `self.__dict__`, if any,
-/// when it suits the method: a Flask session engine only for the Flask
-/// methods, which check the app context (the plain methods can meet a
-/// session serializer through `super(SessionSerializer, self)`).
-fn prepared_engine<'py>(this: &Bound<'py, PyAny>, flask: bool) -> Option<Bound<'py, Engine>> {
+/// The engine `_rs_engine` prepared and kept in `self.__dict__`, if any;
+/// never a Flask session engine, whose output depends on the app context
+/// (these methods can meet a session serializer through `super()`).
+fn prepared_engine<'py>(this: &Bound<'py, PyAny>) -> Option<Bound<'py, Engine>> {
     let py = this.py();
     let Ok(dict) = ffi_call::instance_dict(this) else {
         return None; // no __dict__: the Python method says what happens
     };
     let dict = dict.cast_into::<PyDict>().ok()?;
     let engine = dict.get_item(intern!(py, "_rs_default_engine")).ok()??.cast_into::<Engine>().ok()?;
-    if engine.get().is_flask_session() != flask {
+    if engine.get().is_flask_session() {
         return None;
     }
     // The keys the engine was built from: a list changed in place since
@@ -208,9 +198,9 @@ fn call_method<'py>(py: Python<'py>, method: Method, class: &Bound<'py, PyType>,
     let this = unsafe { Bound::from_borrowed_ptr(py, call.this) };
     match fast_path(py, method, &this, call)? {
         FastPath::Done(result) => Ok(result),
-        FastPath::Declined(mut args) => {
+        FastPath::Declined(handler, mut args) => {
             args.insert(0, this);
-            class.getattr(method.declined_method())?.call1(PyTuple::new(py, args)?)
+            class.getattr(handler)?.call1(PyTuple::new(py, args)?)
         }
         FastPath::NotTaken => call.forward(&class.getattr(method.python_method())?),
     }
@@ -218,37 +208,27 @@ fn call_method<'py>(py: Python<'py>, method: Method, class: &Bound<'py, PyType>,
 
 enum FastPath<'py> {
     Done(Bound<'py, PyAny>),
-    /// The engine declined: the declined method's arguments after `self`.
-    Declined(Vec<Bound<'py, PyAny>>),
+    /// The engine declined or rejected: the class method to call, and its arguments after `self`.
+    Declined(&'static str, Vec<Bound<'py, PyAny>>),
     /// Not the default call shape, or no engine: the Python method decides.
     NotTaken,
 }
 
 fn fast_path<'py>(py: Python<'py>, method: Method, this: &Bound<'py, PyAny>, call: &Call<'_>) -> PyResult<FastPath<'py>> {
-    let flask = matches!(method, Method::FlaskDumps | Method::FlaskLoads);
     if method.is_dumps() {
         let Some([Some(obj), salt]) = call.bind(py, DUMPS_PARAMS) else {
             return Ok(FastPath::NotTaken);
         };
-        if !absent_or_none(salt) {
+        if !absent_or_none(salt) || stock_rerun_active(py)? {
             return Ok(FastPath::NotTaken);
         }
-        // The Flask check below covers a stock re-run itself.
-        if !flask && stock_rerun_active(py)? {
-            return Ok(FastPath::NotTaken);
-        }
-        let Some(engine) = prepared_engine(this, flask) else {
+        let Some(engine) = prepared_engine(this) else {
             return Ok(FastPath::NotTaken);
         };
         let now = now(py)?;
-        let engine = engine.get();
-        let result = if flask {
-            engine.flask_dumps(py, &this.getattr(intern!(py, "serializer"))?, &obj, &now)
-        } else {
-            engine.dumps(py, &obj, Some(&now))
-        };
+        let result = engine.get().dumps(py, &obj, Some(&now));
         return Ok(if result.is(py.NotImplemented()) {
-            FastPath::Declined(vec![obj.to_owned()])
+            FastPath::Declined(method.declined_method(), vec![obj.to_owned()])
         } else {
             FastPath::Done(result)
         });
@@ -262,23 +242,21 @@ fn fast_path<'py>(py: Python<'py>, method: Method, this: &Bound<'py, PyAny>, cal
     let plain_call = absent_or_none(salt)
         && return_timestamp.is_none_or(|value| value.is(&*pyo3::types::PyBool::new(py, false)))
         && max_age.as_ref().is_none_or(exact_int);
-    if !plain_call || (!flask && stock_rerun_active(py)?) {
+    if !plain_call || stock_rerun_active(py)? {
         return Ok(FastPath::NotTaken);
     }
-    let Some(engine) = prepared_engine(this, flask) else {
+    let Some(engine) = prepared_engine(this) else {
         return Ok(FastPath::NotTaken);
     };
     let now = now(py)?;
-    let engine = engine.get();
     let max_age = max_age.as_deref();
-    let result = if flask {
-        engine.flask_loads(py, &this.getattr(intern!(py, "serializer"))?, &token, max_age, &now)?
-    } else {
-        engine.loads(py, &token, max_age, Some(&now), false)?
-    };
+    let result = engine.get().loads(py, &token, max_age, Some(&now), false)?;
+    let max_age = || max_age.map_or_else(|| py.None().into_bound(py), |max_age| max_age.clone());
     Ok(if result.is(py.NotImplemented()) {
-        let max_age = max_age.map_or_else(|| py.None().into_bound(py), |max_age| max_age.clone());
-        FastPath::Declined(vec![token.to_owned(), max_age])
+        FastPath::Declined(method.declined_method(), vec![token.to_owned(), max_age()])
+    } else if result.is_instance_of::<Rejected>() {
+        // Stock's exception, built from the token without checking the HMAC again.
+        FastPath::Declined("_loads_rejected", vec![token.to_owned(), max_age(), result, now])
     } else {
         FastPath::Done(result)
     })

@@ -105,7 +105,7 @@ def test_shared_objects_across_threads():
         assert ours._rs_engine(None) is not None
     for _, ours in signers.values():
         assert ours._rs_engine(isinstance(ours, itsdangerous.TimestampSigner)) is not None
-    assert our_app.session_interface._fast_engine(our_app) is not None
+    assert our_app.session_interface._engine_for(our_app) is not None
 
     # Precompute every expectation with stock.
     cases = []  # (label, callable on ours, expected outcome)

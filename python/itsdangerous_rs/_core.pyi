@@ -9,16 +9,16 @@ __all__ = [
     "Fernet",
     "FernetKeys",
     "MultiFernet",
+    "Rejected",
+    "SessionPlan",
     "StarletteSessionCodec",
     "cookie_value",
     "discard_random_ivs",
-    "flask_engine_allowed",
     "hkdf_sha256",
     "install_serializer_method",
     "is_plain_cookie_value",
     "json_dumps",
     "json_loads",
-    "register_flask_context",
     "register_invalid_token",
     "register_stock_only",
     "zlib_compress",
@@ -30,7 +30,10 @@ class Engine:
     """A prepared signer (every key already derived) and a payload format.
 
     Every method returns ``NotImplemented`` where stock itsdangerous must
-    decide (any error included); callers then run the stock code.
+    decide (any error included); callers then run the stock code. ``loads``
+    and ``unsign`` return a ``Rejected`` for a token whose signature or
+    timestamp fails, so the caller raises stock's exception without
+    checking the HMAC again.
     """
 
     def __new__(
@@ -45,6 +48,8 @@ class Engine:
         format: str,
         max_decompressed: int,
     ) -> Engine: ...
+    @property
+    def separator(self) -> bytes: ...
     def sign(self, value: str | bytes, now: float | None = None) -> Any: ...
     def unsign(self, token: str | bytes, max_age: int | None = None, now: float | None = None) -> Any: ...
     def dumps(self, obj: Any, now: float | None = None) -> Any: ...
@@ -55,10 +60,38 @@ class Engine:
         now: float | None = None,
         with_timestamp: bool = False,
     ) -> Any: ...
-    def flask_dumps(self, serializer: Any, obj: Any, now: float) -> Any:
-        """``dumps``, or ``NotImplemented`` unless ``flask_engine_allowed(serializer)``."""
-    def flask_loads(self, serializer: Any, token: str | bytes, max_age: int | None, now: float) -> Any:
-        """``loads``, or ``NotImplemented`` unless ``flask_engine_allowed(serializer)``."""
+
+@final
+class Rejected:
+    """What ``Engine.loads``/``unsign`` return for a token they reject."""
+
+    @property
+    def signature_valid(self) -> bool:
+        """True when the signature matched and the timestamp failed."""
+
+@final
+class SessionPlan:
+    """Flask's ``open_session``/``save_session`` for one app and configuration,
+    each one call; ``...`` when what it was decided on changed, ``NotImplemented``
+    for the Python hooks."""
+
+    def __new__(
+        cls,
+        engine: Engine | None,
+        interface: Any,
+        app: Any,
+        request_type: Any,
+        response_type: Any,
+        stock_hooks: bool,
+        app_context: Any,
+        dump_cookie: Any,
+        headers_type: Any,
+    ) -> SessionPlan: ...
+    @property
+    def engine(self) -> Engine | None: ...
+    def is_current(self, interface: Any, app: Any) -> bool: ...
+    def open_session(self, interface: Any, app: Any, request: Any) -> Any: ...
+    def save_session(self, interface: Any, app: Any, session: Any, response: Any) -> Any: ...
 
 def cookie_value(header: str, name: str) -> Any:
     """``request.cookies.get(name)``; ``NotImplemented`` when Werkzeug must parse."""
@@ -69,15 +102,9 @@ def is_plain_cookie_value(value: str) -> bool:
 def register_stock_only(var: Any) -> None:
     """The ContextVar set while stock code re-runs a call the engine declined."""
 
-def register_flask_context(app_context: Any, default_provider: type, default_tag_count: int, default_tag_keys: int) -> None:
-    """Flask's app-context variable, Flask's default JSON provider and tag-list lengths."""
-
-def flask_engine_allowed(serializer: Any) -> bool:
-    """True when the current app context lets an engine stand in for this session serializer."""
-
 def install_serializer_method(cls: type, method: str) -> None:
     """Replaces ``cls.dumps``/``cls.loads`` with a C-level method for ``method``
-    (``dumps``, ``timed_loads``, ``flask_dumps`` or ``flask_loads``), keeping
+    (``dumps`` or ``timed_loads``), keeping
     the Python method as ``_dumps_python``/``_loads_python``."""
 
 def json_dumps(obj: Any, ensure_ascii: bool, sort_keys: bool, compact: bool, flask_tags: bool) -> Any: ...
@@ -134,8 +161,8 @@ class FernetKeys:
     def __new__(cls, keys: list[bytes]) -> FernetKeys: ...
     def encrypt(self, data: bytes, now: float) -> str: ...
     def decrypt(self, token: str | bytes, ttl: int | None, now: float) -> bytes | None: ...
-    def session_dumps(self, serializer: Any, session: dict[str, Any], now: float) -> Any: ...
-    def session_loads(self, serializer: Any, token: str | bytes, ttl: int | None, now: float) -> Any: ...
+    def session_dumps(self, session: dict[str, Any], now: float) -> Any: ...
+    def session_loads(self, token: str | bytes, ttl: int | None, now: float) -> Any: ...
 
 def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes) -> bytes:
     """HKDF-SHA256 (RFC 5869) with a 32-byte output."""

@@ -9,10 +9,17 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import typing as t
+from datetime import datetime
+from datetime import timezone
 
 from itsdangerous import signer as _signer
 from itsdangerous import timed as _timed
 from itsdangerous.encoding import _base64_alphabet
+from itsdangerous.encoding import base64_decode
+from itsdangerous.encoding import bytes_to_int
+from itsdangerous.exc import BadSignature
+from itsdangerous.exc import BadTimeSignature
+from itsdangerous.exc import SignatureExpired
 
 from . import _core
 
@@ -64,6 +71,79 @@ def same_keys(keys: t.Any, seen: tuple[t.Any, ...] | None) -> bool:
     if seen is None or type(keys) not in (list, tuple) or len(keys) != len(seen):
         return False
     return all(a is b for a, b in zip(keys, seen))
+
+
+def rejection(
+    token: str | bytes,
+    sep: bytes,
+    rejected: _core.Rejected,
+    timed: bool = False,
+    max_age: int | None = None,
+    now: float = 0.0,
+    timestamp_to_datetime: t.Callable[[int], datetime] | None = None,
+) -> BadSignature:
+    """The exception stock's ``unsign`` raises for a token the engine rejected.
+
+    The engine has checked the HMAC (``rejected.signature_valid`` says how it
+    went); everything else stock's ``Signer.unsign`` and
+    ``TimestampSigner.unsign`` report follows from the token's text, so it is
+    rebuilt here in stock's order, with stock's messages and attributes,
+    without computing the HMAC again. ``now`` is the clock the engine used.
+    """
+    if isinstance(token, str):
+        token = token.encode("utf-8")
+    if timestamp_to_datetime is None:
+        timestamp_to_datetime = _utc_datetime
+    if not rejected.signature_valid:
+        if sep not in token:
+            error = BadSignature(f"No {sep!r} found in value")
+        else:
+            value, sig = token.rsplit(sep, 1)
+            error = BadSignature(f"Signature {sig!r} does not match", payload=value)
+        if not timed:
+            return error
+        result = error.payload or b""
+        if sep not in result:
+            return error
+        value, ts_bytes = result.rsplit(sep, 1)
+        date_signed = None
+        ts_int = _timestamp(ts_bytes)
+        if ts_int is not None:
+            try:
+                date_signed = timestamp_to_datetime(ts_int)
+            except (ValueError, OSError, OverflowError) as exc:
+                try:
+                    raise BadTimeSignature("Malformed timestamp", payload=value) from exc
+                except BadTimeSignature as chained:  # returned with its cause, as stock raises it
+                    return chained
+        return BadTimeSignature(str(error), payload=value, date_signed=date_signed)
+    # The signature matched: the timestamp is missing, malformed or out of age.
+    result = token.rsplit(sep, 1)[0]
+    if sep not in result:
+        return BadTimeSignature("timestamp missing", payload=result)
+    value, ts_bytes = result.rsplit(sep, 1)
+    ts_int = _timestamp(ts_bytes)
+    if ts_int is None:
+        return BadTimeSignature("Malformed timestamp", payload=value)
+    age = int(now) - ts_int
+    if max_age is not None and age > max_age:
+        message = f"Signature age {age} > {max_age} seconds"
+    else:
+        message = f"Signature age {age} < 0 seconds"
+    return SignatureExpired(message, payload=value, date_signed=timestamp_to_datetime(ts_int))
+
+
+def _utc_datetime(ts: int) -> datetime:
+    """Stock ``TimestampSigner.timestamp_to_datetime``."""
+    return datetime.fromtimestamp(ts, tz=timezone.utc)
+
+
+def _timestamp(ts_bytes: bytes) -> int | None:
+    """``bytes_to_int(base64_decode(ts_bytes))``, None where stock's attempt fails."""
+    try:
+        return bytes_to_int(base64_decode(ts_bytes))
+    except Exception:  # stock catches every failure here too
+        return None
 
 
 _engines: dict[tuple[t.Any, ...], _core.Engine] = {}

@@ -22,18 +22,18 @@ import base64
 import binascii
 import time as _time
 import typing as t
+from datetime import datetime
 from datetime import timedelta as _timedelta
+
+from flask.wrappers import Response as _FlaskResponse
 
 from werkzeug.datastructures import Headers as _Headers
 from werkzeug.http import dump_cookie
+from werkzeug.sansio.response import Response as _SansIOResponse
 
 from . import _core
 from .flask import _STOCK_COOKIES
-from .flask import _STOCK_SET_COOKIE
-from .flask import _STOCK_VARY
-from .flask import _add_vary_cookie
-from .flask import _has_default_tags
-from .flask import _max_cookie_size
+from .flask import _context_allows
 from .flask import SecureCookieSessionInterface
 
 if t.TYPE_CHECKING:
@@ -44,6 +44,10 @@ if t.TYPE_CHECKING:
     from flask.wrappers import Response
 
 __all__ = ["EncryptedSessionInterface", "SessionCookieTooLarge"]
+
+_STOCK_SET_COOKIE = _SansIOResponse.set_cookie
+_STOCK_VARY = _SansIOResponse.__dict__["vary"]
+_FLASK_MAX_COOKIE_SIZE = _FlaskResponse.__dict__["max_cookie_size"]
 
 
 class SessionCookieTooLarge(ValueError):
@@ -74,6 +78,7 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
         super().__init__()
         # (what the last keys came from..., FernetKeys or None); see _keys.
         self._last_keys: tuple[t.Any, ...] | None = None
+        self._cookie_suffixes: dict[t.Any, str] = {}
 
     # -- keys --------------------------------------------------------------
 
@@ -152,9 +157,8 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
         ttl = int(lifetime.total_seconds())
         now = _time.time()
         data: t.Any = NotImplemented
-        if _has_default_tags(self.serializer):
-            # Rust also checks the app context's JSON provider, as for signed sessions.
-            data = keys.session_loads(self.serializer, val, ttl, now)
+        if _context_allows(self.serializer):
+            data = keys.session_loads(val, ttl, now)
         if data is NotImplemented:
             data = self._loads_with_serializer(keys, val, ttl, now)
         if type(data) is not dict:
@@ -218,8 +222,8 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
         expires = self.get_expiration_time(app, session)
         now = _time.time()
         val: t.Any = NotImplemented
-        if _has_default_tags(self.serializer):
-            val = keys.session_dumps(self.serializer, dict(session), now)
+        if _context_allows(self.serializer):
+            val = keys.session_dumps(dict(session), now)
         if val is NotImplemented:
             val = keys.encrypt(self.serializer.dumps(dict(session)).encode("utf-8"), now)
 
@@ -246,6 +250,37 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
         if not vary_added:
             add_vary(response)
 
+    def _set_cookie_header(
+        self, name: str, value: str, expires: t.Any, path: t.Any, domain: t.Any,
+        secure: t.Any, httponly: t.Any, samesite: t.Any, partitioned: t.Any, plain_value: bool = False,
+    ) -> str | None:
+        """``dump_cookie(name, value, ...)`` with the attribute part cached.
+
+        Everything after ``name=value`` depends only on the attributes, and
+        ``Expires`` only to the second, so ``dump_cookie`` runs once per
+        second and configuration rather than once per response.
+        ``plain_value`` says the value is known to need no quoting.
+        """
+        if not (name.isascii() and (plain_value or _core.is_plain_cookie_value(value))):
+            return None
+        expires_key = expires.replace(microsecond=0) if isinstance(expires, datetime) else expires
+        key = (expires_key, path, domain, secure, httponly, samesite, partitioned)
+        try:
+            suffix = self._cookie_suffixes[key]
+        except KeyError:
+            # An empty value is never quoted, so what follows "x=" is the attributes.
+            suffix = dump_cookie(
+                "x", "", expires=expires, path=path, domain=domain, secure=secure,
+                httponly=httponly, max_size=0, samesite=samesite, partitioned=partitioned,
+            )[2:]
+            if len(self._cookie_suffixes) >= 64:
+                self._cookie_suffixes.clear()
+            self._cookie_suffixes[key] = suffix
+        except TypeError:  # unhashable attribute from an overridden getter
+            return None
+        return f"{name}={value}{suffix}"
+
+
 
 def _cookie(request: t.Any, name: str) -> t.Any:
     """The session cookie's value; read straight from ``HTTP_COOKIE`` when
@@ -271,3 +306,29 @@ def _decode_fernet_key(key: str | bytes) -> bytes:
     if len(raw) != 32:
         raise ValueError("SESSION_FERNET_KEYS: a Fernet key must be 32 url-safe base64-encoded bytes.")
     return raw
+
+
+def _max_cookie_size(app: t.Any, response: t.Any) -> int:
+    """``response.max_cookie_size`` without the ``current_app`` proxy."""
+    if type(response).max_cookie_size is _FLASK_MAX_COOKIE_SIZE:
+        return app.config["MAX_COOKIE_SIZE"]  # what Flask's property reads in an app context
+    return response.max_cookie_size
+
+
+def _add_vary_cookie(response: t.Any) -> None:
+    """``response.vary.add("Cookie")`` without building a HeaderSet when it is plain."""
+    headers = response.headers
+    if type(headers) is _Headers:
+        # Werkzeug's Headers keeps (name, value) pairs in order in ``_list``;
+        # reading it directly skips the KeyError ``get`` raises internally.
+        vary = next((value for name, value in headers._list if name.lower() == "vary"), None)
+        if vary is None:
+            headers._list.append(("Vary", "Cookie"))  # what ``headers["Vary"] = ...`` does when absent
+            return
+    else:
+        vary = headers.get("Vary")
+        if vary is None:
+            headers["Vary"] = "Cookie"
+            return
+    if '"' in vary or "cookie" not in (item.strip().lower() for item in vary.split(",")):
+        response.vary.add("Cookie")  # quoted items, or Cookie missing: Werkzeug's own update

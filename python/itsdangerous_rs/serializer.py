@@ -29,6 +29,8 @@ from . import _engine
 from .signer import Signer as Signer
 from .signer import TimestampSigner
 
+_Rejected = _core.Rejected
+
 if t.TYPE_CHECKING:
     import collections.abc as cabc
 
@@ -297,9 +299,11 @@ class Serializer(_serializer.Serializer[_TSerialized]):
         engine = self._rs_engine(salt)
         if engine is not None and not kwargs:
             rv = engine.loads(s)  # an oversized inflate raises BadPayload itself
-            if rv is not NotImplemented:
+            if type(rv) is _Rejected and not self.fallback_signers:
+                raise _engine.rejection(s, engine.separator, rv)
+            if rv is not NotImplemented and type(rv) is not _Rejected:
                 return rv
-            # Declined (a bad token, say): stock decides without Rust retrying.
+            # Declined (a payload it does not read, or fallback signers to try): stock decides.
             return _engine.run_stock(super().loads, s, salt, **kwargs)
         return super().loads(s, salt, **kwargs)
 
@@ -318,18 +322,29 @@ class TimedSerializer(_timed.TimedSerializer[_TSerialized], Serializer[_TSeriali
     ) -> t.Any:
         engine = self._rs_engine(salt)
         if engine is not None and (max_age is None or type(max_age) is int) and type(return_timestamp) is bool:
-            rv = engine.loads(s, max_age, _time.time(), return_timestamp)
+            now = _time.time()
+            rv = engine.loads(s, max_age, now, return_timestamp)
+            if type(rv) is _Rejected:
+                if self.fallback_signers:  # stock tries each and raises the last one's error
+                    return _engine.run_stock(super().loads, s, max_age, return_timestamp, salt)
+                raise _engine.rejection(s, engine.separator, rv, True, max_age, now)
             if rv is not NotImplemented:
                 if return_timestamp:
                     return rv[0], datetime.fromtimestamp(rv[1], tz=_UTC)
                 return rv
-            # Declined (a bad or expired token, say): stock decides without Rust retrying.
+            # Declined (a payload it does not read, say): stock decides without Rust retrying.
             return _engine.run_stock(super().loads, s, max_age, return_timestamp, salt)
         return super().loads(s, max_age, return_timestamp, salt)
 
     def _loads_declined(self, s: str | bytes, max_age: int | None) -> t.Any:
         """``loads`` of a token the engine declined: stock decides without Rust retrying."""
         return _engine.run_stock(super().loads, s, max_age, False, None)
+
+    def _loads_rejected(self, s: str | bytes, max_age: int | None, rejected: t.Any, now: float) -> t.Any:
+        """For the C-level ``loads``: stock's exception for a token the engine rejected, its HMAC checked once."""
+        if self.fallback_signers:  # stock tries each and raises the last one's error
+            return _engine.run_stock(super().loads, s, max_age, False, None)
+        raise _engine.rejection(s, self.__dict__["_rs_default_engine"].separator, rejected, True, max_age, now)
 
 
 # The two hottest calls skip the Python frame: C-level methods (methods.rs)

@@ -19,7 +19,10 @@ from itsdangerous.signer import HMACAlgorithm as HMACAlgorithm
 from itsdangerous.signer import NoneAlgorithm as NoneAlgorithm
 from itsdangerous.signer import SigningAlgorithm as SigningAlgorithm
 
+from . import _core
 from . import _engine
+
+_Rejected = _core.Rejected
 
 _UTC = timezone.utc
 
@@ -75,6 +78,8 @@ class Signer(_signer.Signer):
         engine = self._rs_engine(False)
         if engine is not None:
             rv = engine.unsign(signed_value)
+            if type(rv) is _Rejected:
+                raise _engine.rejection(signed_value, self.sep, rv)
             if rv is not NotImplemented:
                 return rv
         return super().unsign(signed_value)
@@ -115,7 +120,10 @@ class TimestampSigner(_timed.TimestampSigner, Signer):
     ) -> tuple[bytes, datetime] | bytes:
         engine = self._rs_engine(True)
         if engine is not None and (max_age is None or type(max_age) is int):
-            rv = engine.unsign(signed_value, max_age, _time.time())
+            now = _time.time()
+            rv = engine.unsign(signed_value, max_age, now)
+            if type(rv) is _Rejected:
+                raise _engine.rejection(signed_value, self.sep, rv, True, max_age, now, self.timestamp_to_datetime)
             if rv is not NotImplemented:
                 value, ts = rv
                 if return_timestamp:

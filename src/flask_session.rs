@@ -1,0 +1,512 @@
+//! `SessionPlan`: Flask's `open_session` and `save_session`, each one call.
+//!
+//! `flask.py` decides, once per app and configuration, whether the engine may
+//! stand in for stock, and records in a plan the objects that decision read.
+//! Each call first checks that they are still the same objects (identity
+//! compares, no Python code); a changed one answers `...` (stale) and Python
+//! decides again. A call the plan leaves to the Python hooks (an overridden
+//! `get_cookie_*`, a custom request or response class, a cookie header only
+//! Werkzeug parses) answers `NotImplemented` before it has changed anything.
+
+use std::sync::Mutex;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::ffi;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDateTime, PyDelta, PyDict, PyFloat, PyList, PyString, PyTuple};
+
+use super::context_vars::{context_var_value, is_context_var};
+use super::engine::{Engine, Loaded, Verdict};
+use itsdangerous_core::cookie::{find_cookie, is_plain_token};
+
+/// The `Set-Cookie` text after `name=value`, and what it depends on.
+struct CookieSuffix {
+    /// `Expires` to the second (`None` for a browser-session cookie).
+    expires: Option<i64>,
+    /// path, domain, secure, httponly, samesite, partitioned (immutable objects).
+    attributes: [Py<PyAny>; 6],
+    suffix: String,
+}
+
+#[pyclass(frozen, module = "itsdangerous_rs._core")]
+pub struct SessionPlan {
+    /// None: the decision was stock code, and the plan only says when to decide again.
+    #[pyo3(get)]
+    engine: Option<Py<Engine>>,
+    app: Py<PyAny>,
+    interface_type: Py<PyAny>,
+    /// The interface class's attribute-cache version when decided: CPython
+    /// gives a class a new one whenever it or a base class is changed (a
+    /// hook patched in), so a different one means decide again.
+    interface_type_version: Option<u32>,
+    /// The objects the decision read, in the order `current` compares them.
+    config: Py<PyAny>,
+    secret_key: Py<PyAny>,
+    fallbacks: Py<PyAny>,
+    /// The fallbacks' items when they are a list, which can change in place.
+    fallback_items: Option<Vec<Py<PyAny>>>,
+    interface_attributes: [Py<PyAny>; 5],
+    provider: Py<PyAny>,
+    /// The provider's sort_keys and ensure_ascii, and the tag lists' lengths, as decided on.
+    sort_keys: Py<PyAny>,
+    ensure_ascii: Py<PyAny>,
+    tag_counts: (usize, usize),
+    /// The request and response classes the plan handles itself (None: neither).
+    request_type: Py<PyAny>,
+    response_type: Py<PyAny>,
+    /// False when the interface's class overrides a hook the plan would skip.
+    stock_hooks: bool,
+    /// `flask.globals._cv_app`, `werkzeug.http.dump_cookie`, `werkzeug.datastructures.Headers`.
+    app_context: Py<PyAny>,
+    dump_cookie: Py<PyAny>,
+    headers_type: Py<PyAny>,
+    suffix: Mutex<Option<CookieSuffix>>,
+}
+
+/// The interface attributes the engine was built from.
+const INTERFACE_ATTRIBUTES: [&str; 5] = ["serializer", "salt", "key_derivation", "digest_method", "max_decompressed_size"];
+
+fn not_implemented(py: Python<'_>) -> Bound<'_, PyAny> {
+    py.NotImplemented().into_bound(py)
+}
+
+fn stale(py: Python<'_>) -> Bound<'_, PyAny> {
+    py.Ellipsis().into_bound(py)
+}
+
+/// `time.time()`, looked up on each call so freezegun's clock is seen.
+fn now(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    static TIME: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    TIME.get_or_try_init(py, || py.import("time").map(Bound::unbind))?
+        .bind(py)
+        .getattr(intern!(py, "time"))?
+        .call0()
+}
+
+/// `datetime.timezone.utc`.
+fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    Ok(UTC
+        .get_or_try_init(py, || Ok::<_, PyErr>(py.import("datetime")?.getattr("timezone")?.getattr("utc")?.unbind()))?
+        .bind(py))
+}
+
+/// Truncated as `int(time.time())` truncates it.
+fn whole_seconds(value: &Bound<'_, PyAny>) -> Option<i64> {
+    let seconds = value.cast::<PyFloat>().ok()?.value();
+    (seconds.is_finite() && seconds.abs() < 9.0e18).then_some(seconds as i64)
+}
+
+/// The class's attribute-cache version tag, if it has a valid one.
+fn type_version(class: &Bound<'_, pyo3::types::PyType>) -> Option<u32> {
+    // SAFETY: reading two fields of a live type object, with the GIL held.
+    unsafe {
+        let raw = class.as_type_ptr();
+        ((*raw).tp_flags & ffi::Py_TPFLAGS_VALID_VERSION_TAG != 0).then(|| (*raw).tp_version_tag)
+    }
+}
+
+/// Python's `str.strip()` whitespace, for ASCII text.
+fn is_python_ascii_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\x1c'..='\x1f')
+}
+
+#[pymethods]
+impl SessionPlan {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (engine, interface, app, request_type, response_type, stock_hooks, app_context, dump_cookie, headers_type))]
+    fn new(
+        engine: Option<Py<Engine>>,
+        interface: &Bound<'_, PyAny>,
+        app: &Bound<'_, PyAny>,
+        request_type: &Bound<'_, PyAny>,
+        response_type: &Bound<'_, PyAny>,
+        stock_hooks: bool,
+        app_context: &Bound<'_, PyAny>,
+        dump_cookie: &Bound<'_, PyAny>,
+        headers_type: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let py = app.py();
+        if !is_context_var(app_context) {
+            return Err(PyTypeError::new_err("expected a ContextVar"));
+        }
+        let config = app.getattr(intern!(py, "config"))?;
+        let fallbacks = config.get_item(intern!(py, "SECRET_KEY_FALLBACKS"))?;
+        let fallback_items = match fallbacks.cast::<PyList>() {
+            Ok(list) => Some(list.iter().map(Bound::unbind).collect()),
+            Err(_) => None,
+        };
+        let attribute = |name: &str| interface.getattr(name).map(Bound::unbind);
+        let provider = app.getattr(intern!(py, "json"))?;
+        let serializer = interface.getattr(INTERFACE_ATTRIBUTES[0])?;
+        let tag_counts = (serializer.getattr(intern!(py, "order"))?.len()?, serializer.getattr(intern!(py, "tags"))?.len()?);
+        Ok(Self {
+            engine,
+            app: app.clone().unbind(),
+            interface_type_version: type_version(&interface.get_type()),
+            interface_type: interface.get_type().into_any().unbind(),
+            secret_key: config.get_item(intern!(py, "SECRET_KEY"))?.unbind(),
+            config: config.unbind(),
+            fallbacks: fallbacks.unbind(),
+            fallback_items,
+            interface_attributes: [
+                attribute(INTERFACE_ATTRIBUTES[0])?,
+                attribute(INTERFACE_ATTRIBUTES[1])?,
+                attribute(INTERFACE_ATTRIBUTES[2])?,
+                attribute(INTERFACE_ATTRIBUTES[3])?,
+                attribute(INTERFACE_ATTRIBUTES[4])?,
+            ],
+            sort_keys: provider.getattr(intern!(py, "sort_keys"))?.unbind(),
+            ensure_ascii: provider.getattr(intern!(py, "ensure_ascii"))?.unbind(),
+            provider: provider.unbind(),
+            tag_counts,
+            request_type: request_type.clone().unbind(),
+            response_type: response_type.clone().unbind(),
+            stock_hooks,
+            app_context: app_context.clone().unbind(),
+            dump_cookie: dump_cookie.clone().unbind(),
+            headers_type: headers_type.clone().unbind(),
+            suffix: Mutex::new(None),
+        })
+    }
+
+    /// True while everything the decision read is unchanged (an error reading it counts as changed).
+    fn is_current(&self, interface: &Bound<'_, PyAny>, app: &Bound<'_, PyAny>) -> bool {
+        self.current(interface, app).unwrap_or(false)
+    }
+
+    /// `open_session(app, request)`: the session; NotImplemented for the
+    /// Python hooks; `...` when the plan is stale.
+    fn open_session<'py>(&self, interface: &Bound<'py, PyAny>, app: &Bound<'py, PyAny>, request: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let py = app.py();
+        if !self.current(interface, app).unwrap_or(false) {
+            return Ok(stale(py));
+        }
+        let Some(engine) = self.engine.as_ref().filter(|_| self.stock_hooks && request.get_type().is(self.request_type.bind(py))) else {
+            return Ok(not_implemented(py));
+        };
+        // Werkzeug's cached `cookies`, if something parsed them already, is what stock reads.
+        let Ok(state) = request.getattr(intern!(py, "__dict__"))?.cast_into::<PyDict>() else {
+            return Ok(not_implemented(py));
+        };
+        if state.contains(intern!(py, "cookies"))? {
+            return Ok(not_implemented(py));
+        }
+        let config = self.config.bind(py);
+        let name = config.get_item(intern!(py, "SESSION_COOKIE_NAME"))?;
+        let Ok(name) = name.cast::<PyString>() else {
+            return Ok(not_implemented(py));
+        };
+        let Ok(environ) = request.getattr(intern!(py, "environ"))?.cast_into::<PyDict>() else {
+            return Ok(not_implemented(py));
+        };
+        let header = environ.get_item(intern!(py, "HTTP_COOKIE"))?;
+        let value = match header.as_ref().map(|h| h.cast::<PyString>()) {
+            Some(Ok(header)) => match find_cookie(header.to_str()?, name.to_str()?) {
+                Ok(value) => value,
+                Err(_) => return Ok(not_implemented(py)), // Werkzeug parses it
+            },
+            _ => None,
+        };
+        let session_class = interface.getattr(intern!(py, "session_class"))?;
+        let Some(value) = value.filter(|value| !value.is_empty()) else {
+            return session_class.call0();
+        };
+        let lifetime = config.get_item(intern!(py, "PERMANENT_SESSION_LIFETIME"))?;
+        if !lifetime.is_exact_instance_of::<PyDelta>() {
+            return Ok(not_implemented(py)); // an int: Flask's property converts it
+        }
+        let Some(max_age) = whole_seconds(&lifetime.call_method0(intern!(py, "total_seconds"))?) else {
+            return Ok(not_implemented(py));
+        };
+        let Some(now) = whole_seconds(&now(py)?) else {
+            return Ok(not_implemented(py));
+        };
+        match engine.get().load_token(py, value.as_bytes(), Some(max_age), now)? {
+            Loaded::Value(data, _) => match session_class.call1((data,)) {
+                Ok(session) => Ok(session),
+                // JSON that dict() does not take: an empty session, as for any unusable cookie.
+                Err(error) if error.is_instance_of::<PyTypeError>(py) || error.is_instance_of::<PyValueError>(py) => session_class.call0(),
+                Err(error) => Err(error),
+            },
+            Loaded::Refused(Verdict::Declined) => {
+                // Signed, but a payload the engine does not read: stock decides.
+                interface.call_method1(intern!(py, "_open_declined"), (app, PyString::new(py, value), max_age))
+            }
+            Loaded::Refused(_) | Loaded::TooLarge => session_class.call0(),
+        }
+    }
+
+    /// `save_session(app, session, response)`: None when done; NotImplemented
+    /// for the Python hooks; `...` when the plan is stale.
+    fn save_session<'py>(
+        &self,
+        interface: &Bound<'py, PyAny>,
+        app: &Bound<'py, PyAny>,
+        session: &Bound<'py, PyAny>,
+        response: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = app.py();
+        if !self.current(interface, app).unwrap_or(false) {
+            return Ok(stale(py));
+        }
+        let Some(engine) = self.engine.as_ref().filter(|_| self.stock_hooks && response.get_type().is(self.response_type.bind(py))) else {
+            return Ok(not_implemented(py));
+        };
+        let headers = response.getattr(intern!(py, "headers"))?;
+        if !headers.get_type().is(self.headers_type.bind(py)) {
+            return Ok(not_implemented(py));
+        }
+        let config = self.config.bind(py);
+        let setting = |key: &Bound<'py, PyString>| config.get_item(key);
+        // What stock's get_cookie_* hooks read, in their order.
+        let name = setting(intern!(py, "SESSION_COOKIE_NAME"))?;
+        let domain = setting(intern!(py, "SESSION_COOKIE_DOMAIN"))?;
+        let mut path = setting(intern!(py, "SESSION_COOKIE_PATH"))?;
+        if !path.is_truthy()? {
+            path = setting(intern!(py, "APPLICATION_ROOT"))?;
+        }
+        let httponly = setting(intern!(py, "SESSION_COOKIE_HTTPONLY"))?;
+        let secure = setting(intern!(py, "SESSION_COOKIE_SECURE"))?;
+        let samesite = setting(intern!(py, "SESSION_COOKIE_SAMESITE"))?;
+        let partitioned = setting(intern!(py, "SESSION_COOKIE_PARTITIONED"))?;
+        let cookie_kwargs = || -> PyResult<Bound<'py, PyDict>> {
+            let kwargs = PyDict::new(py);
+            kwargs.set_item(intern!(py, "domain"), &domain)?;
+            kwargs.set_item(intern!(py, "path"), &path)?;
+            kwargs.set_item(intern!(py, "secure"), &secure)?;
+            kwargs.set_item(intern!(py, "partitioned"), &partitioned)?;
+            kwargs.set_item(intern!(py, "samesite"), &samesite)?;
+            kwargs.set_item(intern!(py, "httponly"), &httponly)?;
+            Ok(kwargs)
+        };
+        let none = py.None().into_bound(py);
+
+        // Stock adds "Vary: Cookie" up to twice; once it is there the second add is a no-op.
+        let mut vary_added = false;
+        if session.getattr(intern!(py, "accessed"))?.is_truthy()? {
+            add_vary_cookie(response, &headers)?;
+            vary_added = true;
+        }
+        if !session.is_truthy()? {
+            if session.getattr(intern!(py, "modified"))?.is_truthy()? {
+                response.call_method(intern!(py, "delete_cookie"), (&name,), Some(&cookie_kwargs()?))?;
+                if !vary_added {
+                    add_vary_cookie(response, &headers)?;
+                }
+            }
+            return Ok(none);
+        }
+        let permanent = || -> PyResult<bool> { session.getattr(intern!(py, "permanent"))?.is_truthy() };
+        let should_set = session.getattr(intern!(py, "modified"))?.is_truthy()?
+            || (permanent()? && setting(intern!(py, "SESSION_REFRESH_EACH_REQUEST"))?.is_truthy()?);
+        if !should_set {
+            return Ok(none);
+        }
+        let expires = if permanent()? {
+            interface.call_method1(intern!(py, "get_expiration_time"), (app, session))?
+        } else {
+            none.clone()
+        };
+        let data = PyDict::new(py);
+        // SAFETY: both are live; PyDict_Merge is what dict(session) does with a mapping.
+        if unsafe { ffi::PyDict_Merge(data.as_ptr(), session.as_ptr(), 1) } < 0 {
+            return Err(PyErr::fetch(py));
+        }
+        let now = now(py)?;
+        let token = engine.get().dumps(py, data.as_any(), Some(&now));
+        // The engine writes only base64url and ".", which needs no quoting.
+        let (value, plain) = if token.is(py.NotImplemented()) {
+            let serializer = interface.call_method1(intern!(py, "get_signing_serializer"), (app,))?;
+            (serializer.call_method1(intern!(py, "dumps"), (data,))?, false)
+        } else {
+            (token, true)
+        };
+        let header = self.set_cookie_header(&name, &value, &expires, [&path, &domain, &secure, &httponly, &samesite, &partitioned], plain)?;
+        let max_size = setting(intern!(py, "MAX_COOKIE_SIZE"))?.extract::<i64>().ok();
+        let fits = |header: &str| max_size.is_some_and(|max| !(header.len() as i64 > max && max > 0));
+        match header {
+            Some(header) if fits(&header) => {
+                if header.contains(['\r', '\n']) {
+                    headers.call_method1(intern!(py, "add"), (intern!(py, "Set-Cookie"), header))?; // raises as stock does
+                } else {
+                    // Headers.add with its newline check done.
+                    let pair = PyTuple::new(py, [PyString::new(py, "Set-Cookie"), PyString::new(py, &header)])?;
+                    headers.getattr(intern!(py, "_list"))?.cast_into::<PyList>()?.append(pair)?;
+                }
+            }
+            _ => {
+                // Non-ASCII names, odd values and oversized cookies: Werkzeug
+                // quotes, encodes and warns exactly as it always does.
+                let kwargs = cookie_kwargs()?;
+                kwargs.set_item(intern!(py, "expires"), &expires)?;
+                response.call_method(intern!(py, "set_cookie"), (&name, &value), Some(&kwargs))?;
+            }
+        }
+        if !vary_added {
+            add_vary_cookie(response, &headers)?;
+        }
+        Ok(none)
+    }
+}
+
+impl SessionPlan {
+    fn current(&self, interface: &Bound<'_, PyAny>, app: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let py = app.py();
+        let interface_type = interface.get_type();
+        if !app.is(self.app.bind(py))
+            || !interface_type.is(self.interface_type.bind(py))
+            || self.interface_type_version.is_none()
+            || type_version(&interface_type) != self.interface_type_version
+        {
+            return Ok(false);
+        }
+        for (name, seen) in INTERFACE_ATTRIBUTES.iter().zip(&self.interface_attributes) {
+            if !interface.getattr(*name)?.is(seen.bind(py)) {
+                return Ok(false);
+            }
+        }
+        let config = app.getattr(intern!(py, "config"))?;
+        if !config.is(self.config.bind(py)) || !config.get_item(intern!(py, "SECRET_KEY"))?.is(self.secret_key.bind(py)) {
+            return Ok(false);
+        }
+        let fallbacks = config.get_item(intern!(py, "SECRET_KEY_FALLBACKS"))?;
+        if !fallbacks.is(self.fallbacks.bind(py)) {
+            return Ok(false);
+        }
+        if let Some(items) = &self.fallback_items {
+            let list = fallbacks.cast::<PyList>()?;
+            if list.len() != items.len() || !list.iter().zip(items).all(|(item, seen)| item.is(seen.bind(py))) {
+                return Ok(false);
+            }
+        }
+        // Flask's JSON follows the current app context's provider.
+        let Some(context) = context_var_value(py, &self.app_context)? else {
+            return Ok(false);
+        };
+        if !context.getattr(intern!(py, "app"))?.is(app) {
+            return Ok(false);
+        }
+        let provider = app.getattr(intern!(py, "json"))?;
+        if !provider.is(self.provider.bind(py))
+            || !provider.getattr(intern!(py, "sort_keys"))?.is(self.sort_keys.bind(py))
+            || !provider.getattr(intern!(py, "ensure_ascii"))?.is(self.ensure_ascii.bind(py))
+        {
+            return Ok(false);
+        }
+        let serializer = self.interface_attributes[0].bind(py);
+        Ok((serializer.getattr(intern!(py, "order"))?.len()?, serializer.getattr(intern!(py, "tags"))?.len()?) == self.tag_counts)
+    }
+
+    /// `dump_cookie(name, value, ...)` with the attribute part cached: it
+    /// depends only on the attributes and `Expires` to the second, so
+    /// `dump_cookie` runs once per second and configuration. None when
+    /// Werkzeug must write the cookie (quoting, non-ASCII name).
+    fn set_cookie_header(
+        &self,
+        name: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+        expires: &Bound<'_, PyAny>,
+        attributes: [&Bound<'_, PyAny>; 6],
+        plain_value: bool,
+    ) -> PyResult<Option<String>> {
+        let py = name.py();
+        let (Ok(name), Ok(value)) = (name.cast::<PyString>(), value.cast::<PyString>()) else {
+            return Ok(None);
+        };
+        let (name, value) = (name.to_str()?, value.to_str()?);
+        if !name.is_ascii() || !(plain_value || is_plain_token(value)) {
+            return Ok(None);
+        }
+        // Cached only for immutable attributes and an Expires whose second is plain to read.
+        let immutable = attributes.iter().all(|a| a.is_none() || a.is_exact_instance_of::<pyo3::types::PyBool>() || a.is_exact_instance_of::<PyString>());
+        let expires_key = if expires.is_none() {
+            Some(None)
+        } else {
+            let utc = utc(py)?;
+            let exact_datetime = expires.is_exact_instance_of::<PyDateTime>();
+            if exact_datetime && expires.getattr(intern!(py, "tzinfo"))?.is(utc) {
+                let timestamp = expires.call_method0(intern!(py, "timestamp"))?.extract::<f64>()?;
+                Some(Some(timestamp.floor() as i64))
+            } else {
+                None
+            }
+        };
+        let cacheable = immutable && expires_key.is_some();
+        if cacheable {
+            if let Ok(cached) = self.suffix.lock() {
+                if let Some(entry) = cached.as_ref() {
+                    if Some(entry.expires) == expires_key && entry.attributes.iter().zip(attributes).all(|(seen, a)| seen.bind(py).is(a)) {
+                        return Ok(Some(format!("{name}={value}{}", entry.suffix)));
+                    }
+                }
+            }
+        }
+        // An empty value is never quoted, so what follows "x=" is the attributes.
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("expires", expires)?;
+        for (key, attribute) in ["path", "domain", "secure", "httponly", "samesite", "partitioned"].iter().zip(attributes) {
+            kwargs.set_item(*key, attribute)?;
+        }
+        kwargs.set_item("max_size", 0)?;
+        let cookie = self.dump_cookie.bind(py).call(("x", ""), Some(&kwargs))?;
+        let suffix = cookie.cast::<PyString>()?.to_str()?.get(2..).unwrap_or_default().to_owned();
+        let header = format!("{name}={value}{suffix}");
+        if let (true, Some(expires), Ok(mut cached)) = (cacheable, expires_key, self.suffix.lock()) {
+            *cached = Some(CookieSuffix {
+                expires,
+                attributes: attributes.map(|a| a.clone().unbind()),
+                suffix,
+            });
+        }
+        Ok(Some(header))
+    }
+}
+
+/// `response.vary.add("Cookie")` without building a HeaderSet when it is plain.
+fn add_vary_cookie(response: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = response.py();
+    let fallback = || -> PyResult<()> {
+        response.getattr(intern!(py, "vary"))?.call_method1(intern!(py, "add"), (intern!(py, "Cookie"),))?;
+        Ok(())
+    };
+    // Werkzeug's Headers keeps (name, value) pairs in order in `_list`.
+    let Ok(list) = headers.getattr(intern!(py, "_list"))?.cast_into::<PyList>() else {
+        return fallback();
+    };
+    let mut vary = None;
+    for pair in list.iter() {
+        let Ok((name, value)) = pair.extract::<(Bound<'_, PyString>, Bound<'_, PyAny>)>() else {
+            return fallback();
+        };
+        if name.to_str()?.to_lowercase() == "vary" {
+            vary = Some(value);
+            break;
+        }
+    }
+    let Some(vary) = vary else {
+        // What `headers["Vary"] = "Cookie"` does when there is none.
+        list.append(PyTuple::new(py, [PyString::new(py, "Vary"), PyString::new(py, "Cookie")])?)?;
+        return Ok(());
+    };
+    let Ok(vary) = vary.cast::<PyString>() else {
+        return fallback();
+    };
+    let vary = vary.to_str()?;
+    let has_cookie = vary.is_ascii()
+        && !vary.contains('"')
+        && vary.split(',').any(|item| item.trim_matches(is_python_ascii_space).eq_ignore_ascii_case("cookie"));
+    if has_cookie {
+        Ok(())
+    } else {
+        fallback() // quoted items, or Cookie missing: Werkzeug's own update
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<SessionPlan>()?;
+    Ok(())
+}
