@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 
+use super::clock::time_time;
 use super::ffi::str::new_ascii;
 use super::json::{dump_py, load_py, DumpOptions};
 use itsdangerous_core::fernet::{decode_key, fill_random, generate_key, hkdf_sha256_32, FernetKey, RandomError, TimeLimit, UnverifiedToken, KEY_LEN};
@@ -57,7 +58,6 @@ fn discard_random_ivs() {
     pool.buffer.fill(0);
     pool.used = pool.buffer.len();
 }
-static TIME_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 #[pyfunction]
 fn register_invalid_token(py: Python<'_>, cls: Bound<'_, PyAny>) {
@@ -77,8 +77,7 @@ fn invalid_token(py: Python<'_>) -> PyErr {
 /// `int(time.time())`, looked up on each call so that patched clocks
 /// (freezegun, monkeypatch) apply as they do to cryptography.
 fn current_time(py: Python<'_>) -> PyResult<i64> {
-    let time = TIME_MODULE.get_or_try_init(py, || py.import("time").map(Bound::unbind))?;
-    seconds(&time.bind(py).getattr("time")?.call0()?)
+    seconds(&time_time(py)?)
 }
 
 /// `int(now)` of a float clock reading, or the int itself.

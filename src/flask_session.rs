@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDateTime, PyDelta, PyDict, PyFloat, PyList, PyString, PyTuple};
 
+use super::clock::time_time;
 use super::context_vars::{context_var_value, is_context_var};
 use super::engine::{Engine, Loaded, Verdict};
 use itsdangerous_core::cookie::{find_cookie, is_plain_token};
@@ -76,14 +77,6 @@ fn stale(py: Python<'_>) -> Bound<'_, PyAny> {
     py.Ellipsis().into_bound(py)
 }
 
-/// `time.time()`, looked up on each call so freezegun's clock is seen.
-fn now(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    static TIME: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    TIME.get_or_try_init(py, || py.import("time").map(Bound::unbind))?
-        .bind(py)
-        .getattr(intern!(py, "time"))?
-        .call0()
-}
 
 /// `datetime.timezone.utc`.
 fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
@@ -222,7 +215,7 @@ impl SessionPlan {
         let Some(max_age) = whole_seconds(&lifetime.call_method0(intern!(py, "total_seconds"))?) else {
             return Ok(not_implemented(py));
         };
-        let Some(now) = whole_seconds(&now(py)?) else {
+        let Some(now) = whole_seconds(&time_time(py)?) else {
             return Ok(not_implemented(py));
         };
         match engine.get().load_token(py, value.as_bytes(), Some(max_age), now)? {
@@ -316,7 +309,7 @@ impl SessionPlan {
         if unsafe { ffi::PyDict_Merge(data.as_ptr(), session.as_ptr(), 1) } < 0 {
             return Err(PyErr::fetch(py));
         }
-        let now = now(py)?;
+        let now = time_time(py)?;
         let token = engine.get().dumps(py, data.as_any(), Some(&now));
         // The engine writes only base64url and ".", which needs no quoting.
         let (value, plain) = if token.is(py.NotImplemented()) {

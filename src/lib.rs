@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod clock;
 mod compress;
 mod context_vars;
 mod cookie;

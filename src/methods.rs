@@ -17,9 +17,9 @@ use pyo3::ffi;
 use pyo3::intern;
 use pyo3::panic::PanicException;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 
+use super::clock::time_time;
 use super::context_vars::stock_rerun_active;
 use super::engine::{Engine, Rejected};
 use super::ffi::call::{self as ffi_call, VectorcallArgs};
@@ -183,15 +183,6 @@ fn same_items(keys: &Bound<'_, PyAny>, seen: &Bound<'_, PyTuple>) -> bool {
     }
 }
 
-/// `time.time()`, looked up on each call as the Python layer does, so
-/// freezegun's patched clock is seen.
-fn now(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    static TIME: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    TIME.get_or_try_init(py, || py.import("time").map(Bound::unbind))?
-        .bind(py)
-        .getattr(intern!(py, "time"))?
-        .call0()
-}
 
 fn call_method<'py>(py: Python<'py>, method: Method, class: &Bound<'py, PyType>, call: &Call<'_>) -> PyResult<Bound<'py, PyAny>> {
     // SAFETY: CPython passes the instance the descriptor was called on.
@@ -225,7 +216,7 @@ fn fast_path<'py>(py: Python<'py>, method: Method, this: &Bound<'py, PyAny>, cal
         let Some(engine) = prepared_engine(this) else {
             return Ok(FastPath::NotTaken);
         };
-        let now = now(py)?;
+        let now = time_time(py)?;
         let result = engine.get().dumps(py, &obj, Some(&now));
         return Ok(if result.is(py.NotImplemented()) {
             FastPath::Declined(method.declined_method(), vec![obj.to_owned()])
@@ -248,7 +239,7 @@ fn fast_path<'py>(py: Python<'py>, method: Method, this: &Bound<'py, PyAny>, cal
     let Some(engine) = prepared_engine(this) else {
         return Ok(FastPath::NotTaken);
     };
-    let now = now(py)?;
+    let now = time_time(py)?;
     let max_age = max_age.as_deref();
     let result = engine.get().loads(py, &token, max_age, Some(&now), false)?;
     let max_age = || max_age.map_or_else(|| py.None().into_bound(py), |max_age| max_age.clone());
