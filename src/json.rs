@@ -620,20 +620,8 @@ pub fn dump_py(
     opts: &DumpOptions,
     out: &mut Vec<u8>,
 ) -> Result<(), Fallback> {
-    let start = out.len();
     out.reserve(256);
-    let mut d = Dumper {
-        py: obj.py(),
-        opts,
-        out,
-    };
-    let r = d.value(obj, 0);
-    if r.is_err() {
-        out.truncate(start);
-        // No exception may leak out of a Fallback.
-        ffi::clear_error(obj.py());
-    }
-    r
+    dump_with(obj.py(), opts, out, |d| d.value(obj, 0))
 }
 
 /// `dump_py` of a dict subclass whose `items()` the caller knows to be
@@ -648,17 +636,22 @@ pub fn dump_py_dict_subclass(
         return Err(Fallback);
     }
     let dict = obj.cast::<PyDict>().map_err(|_| Fallback)?;
+    dump_with(obj.py(), opts, out, |d| d.dict(dict, 1))
+}
+
+/// Runs `write` on a `Dumper` over `out`; on a Fallback, `out` is left as it
+/// was and no exception is left set.
+fn dump_with<'py>(
+    py: Python<'py>,
+    opts: &DumpOptions,
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Dumper<'_, 'py>) -> Result<(), Fallback>,
+) -> Result<(), Fallback> {
     let start = out.len();
-    let mut d = Dumper {
-        py: obj.py(),
-        opts,
-        out,
-    };
-    let r = d.dict(dict, 1);
+    let r = write(&mut Dumper { py, opts, out });
     if r.is_err() {
         out.truncate(start);
-        // No exception may leak out of a Fallback.
-        ffi::clear_error(obj.py());
+        ffi::clear_error(py);
     }
     r
 }
