@@ -1,9 +1,12 @@
 """Revocation (itsdangerous_rs.revocation) in one process, on both stores.
 
 The app is tests/revocation_app.py: real Flask-Login and the recipe from
-docs/revocation.md, run as written. The Redis store talks to a real
-``redis-server`` (tests/redis_server.py). Multi-server, replay and fault
-tests against real server processes are in test_revocation_servers.py.
+docs/revocation.md, run as written, on the signed interface or (the recipe's
+store passed to ``EncryptedSessionInterface(revocations=...)``) the encrypted
+one. The Redis store talks to a real ``redis-server``
+(tests/redis_server.py). Multi-server, replay and fault tests against real
+server processes are in test_revocation_servers.py; the Starlette
+middleware's are in test_revocation_starlette.py.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import time
 import uuid
 
 import pytest
+from cryptography.fernet import Fernet, MultiFernet
 from flask import Flask, session
 from flask.sessions import SecureCookieSessionInterface as StockInterface
 
+from itsdangerous_rs.flask import EncryptedSessionInterface
 from itsdangerous_rs.flask import SecureCookieSessionInterface
 from itsdangerous_rs.revocation import STAMP_KEY, MemoryRevocations, RedisRevocations
 from redis_server import redis_server  # noqa: F401 - fixture
@@ -34,12 +39,33 @@ def wait_until(predicate, timeout=5.0):
         time.sleep(0.005)
 
 
-@pytest.fixture(params=["memory", "redis"])
+def make_app_on(interface, redis_url, **options):
+    """make_app, its store then given to the encrypted interface when ``interface`` says so."""
+    app, store = make_app(redis_url, **options)
+    if interface == "encrypted":
+        app.session_interface = EncryptedSessionInterface(revocations=store)
+    return app, store
+
+
+def cookie_data(app, value):
+    """The session data a cookie carries, read with stock code (Flask's serializer, cryptography's Fernet)."""
+    interface = app.session_interface
+    if isinstance(interface, EncryptedSessionInterface):
+        plaintext = MultiFernet([Fernet(key) for key in interface.fernet_keys(app)]).decrypt(value.encode("ascii"))
+        with app.app_context():
+            return interface.serializer.loads(plaintext.decode("utf-8"))
+    return StockInterface().get_signing_serializer(app).loads(value)
+
+
+@pytest.fixture(params=[
+    ("signed", "memory"), ("signed", "redis"), ("encrypted", "memory"), ("encrypted", "redis"),
+], ids="-".join)
 def store_app(request):
-    """(make_app for one store, the stores made) — two apps on Redis share it, as two servers do."""
+    """(make_app for one interface and store, the stores made) — two apps on Redis share it, as two servers do."""
+    interface, kind = request.param
     made = []
-    if request.param == "memory":
-        app, store = make_app(None)
+    if kind == "memory":
+        app, store = make_app_on(interface, None)
         made.append(store)
 
         def build():
@@ -49,7 +75,7 @@ def store_app(request):
         prefix = f"test:{uuid.uuid4().hex}"
 
         def build():
-            app, store = make_app(server.url, prefix=prefix)
+            app, store = make_app_on(interface, server.url, prefix=prefix)
             made.append(store)
             return app, store
     yield build
@@ -76,7 +102,7 @@ def test_stamp_is_hidden_from_the_app(store_app):
     client = app.test_client()
     client.post("/login/alice")
     cookie = client.get_cookie("session").value
-    decoded = StockInterface().get_signing_serializer(app).loads(cookie)
+    decoded = cookie_data(app, cookie)
     assert STAMP_KEY in decoded  # the cookie carries it...
     response = client.get("/look")
     assert STAMP_KEY not in seen["keys"] and STAMP_KEY not in seen["items"]  # ...the app does not see it
@@ -95,9 +121,9 @@ def test_untouched_requests_write_no_cookie(store_app):
     assert response.text == "user:alice" and "Set-Cookie" not in response.headers
 
 
-def test_session_id_is_kept_while_the_user_is_and_renewed_on_login():
-    app, store = make_app(None)
-    serializer = StockInterface().get_signing_serializer(app)
+@pytest.mark.parametrize("interface", ["signed", "encrypted"])
+def test_session_id_is_kept_while_the_user_is_and_renewed_on_login(interface):
+    app, store = make_app_on(interface, None)
 
     @app.post("/touch")
     def touch():
@@ -106,18 +132,18 @@ def test_session_id_is_kept_while_the_user_is_and_renewed_on_login():
 
     client = app.test_client()
     client.post("/touch")
-    anonymous_stamp = serializer.loads(client.get_cookie("session").value)[STAMP_KEY]
+    anonymous_stamp = cookie_data(app, client.get_cookie("session").value)[STAMP_KEY]
     client.post("/touch")
-    assert serializer.loads(client.get_cookie("session").value)[STAMP_KEY] == anonymous_stamp
+    assert cookie_data(app, client.get_cookie("session").value)[STAMP_KEY] == anonymous_stamp
     client.post("/login/alice")
-    alice_stamp = serializer.loads(client.get_cookie("session").value)[STAMP_KEY]
+    alice_stamp = cookie_data(app, client.get_cookie("session").value)[STAMP_KEY]
     assert alice_stamp.split(".")[0] != anonymous_stamp.split(".")[0]
     client.post("/touch")
-    assert serializer.loads(client.get_cookie("session").value)[STAMP_KEY] == alice_stamp
+    assert cookie_data(app, client.get_cookie("session").value)[STAMP_KEY] == alice_stamp
 
 
 def test_without_revocations_cookie_is_stock():
-    for interface in (StockInterface(), SecureCookieSessionInterface()):
+    for interface in (StockInterface(), SecureCookieSessionInterface(), EncryptedSessionInterface()):
         app = Flask(__name__)
         app.secret_key = SECRET_KEY
         app.session_interface = interface
@@ -128,7 +154,7 @@ def test_without_revocations_cookie_is_stock():
             return "ok"
 
         cookie = app.test_client().get("/").headers["Set-Cookie"]
-        assert STAMP_KEY not in StockInterface().get_signing_serializer(app).loads(cookie.split(";")[0].split("=", 1)[1])
+        assert cookie_data(app, cookie.split(";")[0].split("=", 1)[1]) == {"_user_id": "alice"}
 
 
 def test_logout_refuses_the_saved_cookie(store_app):
@@ -367,3 +393,36 @@ def test_hook_api_on_a_bare_dict_never_raises():
     store.unstamp(written)
     assert store.admit(opened) is True and opened == {"_user_id": "alice"}
     assert store.revoke_session(opened) is False  # no attribute to keep the stamp on
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_encrypted_interface_admits_a_migrated_signed_cookie(kind, request):
+    """A signed cookie the encrypted interface migrates is checked like its own, and keeps its session id."""
+    redis_url = None if kind == "memory" else request.getfixturevalue("redis_server").url
+    app, store = make_app(redis_url, **({} if redis_url is None else {"prefix": f"test:{uuid.uuid4().hex}"}))
+    try:
+        signed_interface = app.session_interface
+        encrypted_interface = EncryptedSessionInterface(revocations=store)
+        # One app and store (its views revoke there); only the interface changes.
+        signed = app.test_client()
+        signed.post("/login/alice")
+        signed_cookie = signed.get_cookie("session").value
+        stamp = cookie_data(app, signed_cookie)[STAMP_KEY]
+
+        app.session_interface = encrypted_interface
+        migrated = app.test_client()
+        migrated.set_cookie("session", signed_cookie)
+        assert migrated.get("/").text == "user:alice"
+        encrypted_cookie = migrated.get_cookie("session").value
+        assert "." not in encrypted_cookie  # re-issued as a Fernet token...
+        assert cookie_data(app, encrypted_cookie)[STAMP_KEY] == stamp  # ...of the same revocable session
+
+        assert migrated.post("/logout").status_code == 302  # revoke_session on the encrypted interface
+        replay = app.test_client()
+        replay.set_cookie("session", signed_cookie)
+        assert replay.get("/").text == "anonymous"  # the signed original is refused too
+        replay.set_cookie("session", encrypted_cookie)
+        assert replay.get("/").text == "anonymous"
+    finally:
+        if isinstance(store, RedisRevocations):
+            store.close()

@@ -281,14 +281,21 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         return session
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        revocations = self.revocations
-        if revocations is not None and session and self.should_set_cookie(app, session) and revocations.stamp(session):
+        if self._stamp_for_write(app, session):
             try:  # the cookie carries the stamp; the app's session never shows it
                 self._save_session(app, session, response)
             finally:
-                revocations.unstamp(session)
+                self.revocations.unstamp(session)
         else:
             self._save_session(app, session, response)
+
+    def _stamp_for_write(self, app: Flask, session: SessionMixin) -> bool:
+        """Stamp ``session`` for revocation if its cookie will be written."""
+        revocations = self.revocations
+        return (
+            revocations is not None and bool(session) and self.should_set_cookie(app, session)
+            and bool(revocations.stamp(session))
+        )
 
     def _open_session(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
         plan = self._plan

@@ -68,14 +68,18 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
     - ``SESSION_COOKIE_SIZE_ERROR`` (default False): a cookie over
       ``MAX_COOKIE_SIZE`` raises :class:`SessionCookieTooLarge` instead of
       Werkzeug's warning (browsers drop such cookies silently).
+
+    ``revocations`` (``itsdangerous_rs.revocation``) opts in to revocation,
+    as for the signed interface: checked after decryption (or after a
+    migrated signed cookie verifies), its stamp written inside the token.
     """
 
     #: HKDF-SHA256 parameters of the derived keys (RFC 5869; 32-byte output).
     hkdf_salt: bytes = b"itsdangerous_rs.flask.EncryptedSessionInterface"
     hkdf_info: bytes = b"Fernet session key v1"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, revocations: t.Any = None) -> None:
+        super().__init__(revocations)
         # (what the last keys came from..., FernetKeys or None); see _keys.
         self._last_keys: tuple[t.Any, ...] | None = None
         self._cookie_suffixes: dict[t.Any, str] = {}
@@ -163,7 +167,11 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
             data = self._loads_with_serializer(keys, val, ttl, now)
         if type(data) is not dict:
             return self.session_class()  # invalid, expired, or not a session
-        return self.session_class(data)
+        session = self.session_class(data)
+        revocations = self.revocations
+        if revocations is not None and not revocations.admit(session, ttl):
+            return self.session_class()  # revoked: opens empty, as a bad token does
+        return session
 
     def _loads_with_serializer(self, keys: t.Any, val: str, ttl: int, now: float) -> t.Any:
         """Decrypt in Rust, then Flask's (customised) tagged JSON in Python."""
@@ -180,6 +188,7 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
         """A stock-signed session cookie: accepted and re-issued encrypted, or refused."""
         if not app.config.get("SESSION_ACCEPT_SIGNED_COOKIES", True) or not app.secret_key:
             return self.session_class()
+        # The signed interface admits it (revocations) once its signature verifies.
         session = super().open_session(app, request)
         if session is not None and dict.__len__(session):  # dict's len: not an access
             session.modified = True  # this response sets the encrypted cookie
@@ -187,7 +196,8 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
 
     # -- saving ------------------------------------------------------------
 
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+    def _save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # The base class's save_session stamps for revocation around this.
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)

@@ -9,11 +9,17 @@ do exactly as stock (odd headers, unusual values) runs Starlette's own steps.
 
 One difference on purpose: a cookie whose signature is valid but whose
 content does not decode (stock raises, a 500) gives an empty session.
+
+``revocations=`` (``itsdangerous_rs.revocation``) opts in to revocation:
+``scope["session"]`` is then a :class:`RevocableStarletteSession`, checked
+right after its cookie verifies, and ``revocations.revoke_session(request.session)``
+revokes it. Without it, headers are byte-identical to stock.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 import typing as t
@@ -32,6 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from itsdangerous.exc import BadSignature
 
 from . import _core
+from .revocation import RevocableSession
 from .signer import TimestampSigner
 
 #: The Starlette versions whose session cookie and headers this module
@@ -77,11 +84,16 @@ def _add_vary_cookie(raw: list[t.Any]) -> None:
     raw[found[0]] = (b"vary", value)
 
 
-def _decode_payload(payload: bytes) -> Session | None:
+class RevocableStarletteSession(Session, RevocableSession):
+    """Starlette's ``Session`` (its ``accessed``/``modified`` tracking) that
+    also carries its revocation stamp: ``scope["session"]`` with ``revocations=``."""
+
+
+def _decode_payload(payload: bytes, session_class: type[Session] = Session) -> Session | None:
     """Stock's ``Session(json.loads(b64decode(payload)))`` for a verified
     payload; ``None`` where stock raises (it would answer 500)."""
     try:
-        return Session(json.loads(b64decode(payload)))
+        return session_class(json.loads(b64decode(payload)))
     except Exception:
         return None
 
@@ -100,8 +112,11 @@ class SessionMiddleware:
         https_only: bool = False,
         domain: str | None = None,
         partitioned: bool = False,
+        revocations: t.Any = None,
     ) -> None:
         self.app = app
+        #: Opt-in revocation (``itsdangerous_rs.revocation``); None: headers exactly as stock.
+        self.revocations = revocations
         secret = str(secret_key)
         self.signer = TimestampSigner(secret)
         self.session_cookie = session_cookie
@@ -148,18 +163,28 @@ class SessionMiddleware:
         self.__dict__["_rs_codec"] = codec
         return codec
 
-    def _load_with_starlette_parser(self, scope: t.Any, codec: t.Any) -> t.Any:
+    def _verify_max_age(self) -> int | None:
+        """The age (seconds) past which a cookie no longer verifies: ``max_age``,
+        or with ``revocations=`` and ``max_age=None`` the time the store keeps a
+        revocation (``revocations.max_age``), since a cookie older than that
+        could be one whose revocation is already forgotten."""
+        max_age = self.max_age
+        if max_age is None and self.revocations is not None:
+            return math.ceil(self.revocations.max_age)
+        return max_age
+
+    def _load_with_starlette_parser(self, scope: t.Any, codec: t.Any, max_age: int | None) -> t.Any:
         """``load``'s answer for headers only Starlette's cookie parser reads."""
         cookies = HTTPConnection(scope).cookies
         if self.session_cookie not in cookies:
             return None
         data = cookies[self.session_cookie].encode("utf-8")
         if codec is not None:
-            loaded = codec.load_value(data, self.max_age, time.time())
+            loaded = codec.load_value(data, max_age, time.time())
             if loaded is not NotImplemented:
                 return loaded
         try:
-            return self.signer.unsign(data, max_age=self.max_age)
+            return self.signer.unsign(data, max_age=max_age)
         except BadSignature:
             return None
         except Exception:  # a valid signature, then a failure (stock: 500)
@@ -197,18 +222,23 @@ class SessionMiddleware:
         headers = scope["headers"]
         if type(headers) is not list:  # as Starlette's Headers(scope=...) does
             scope["headers"] = headers = list(headers)
-        loaded = codec.load(headers, self.max_age, time.time()) if codec is not None else NotImplemented
+        revocations = self.revocations
+        max_age = self.max_age if revocations is None else self._verify_max_age()
+        loaded = codec.load(headers, max_age, time.time()) if codec is not None else NotImplemented
         if loaded is NotImplemented:
-            loaded = self._load_with_starlette_parser(scope, codec)
+            loaded = self._load_with_starlette_parser(scope, codec, max_age)
+        session_class = Session if revocations is None else RevocableStarletteSession
         # A dict: the session; None: empty; bytes: a verified payload for Python.
         if type(loaded) is dict:
-            session = Session(loaded)
+            session = session_class(loaded)
         elif loaded is not None:
-            session = _decode_payload(loaded)
+            session = _decode_payload(loaded, session_class)
         else:
             session = None
+        if session is not None and revocations is not None and not revocations.admit(session, max_age):
+            session = None  # revoked: opens empty, as a bad signature does
         initial_session_was_empty = session is None
-        scope["session"] = Session() if session is None else session
+        scope["session"] = session_class() if session is None else session
 
         async def send_wrapper(message: t.Any) -> None:
             if message["type"] == "http.response.start":
@@ -222,21 +252,30 @@ class SessionMiddleware:
                     _add_vary_cookie(raw)
                 if session.modified and session:
                     # We have session data to persist.
-                    value = NotImplemented
-                    rs_codec = self._rs_codec
-                    if (
-                        rs_codec is not None
-                        and rs_codec is not _UNBUILT
-                        and type(session).items is _DICT_ITEMS
-                        and "items" not in getattr(session, "__dict__", ())
-                    ):
-                        value = rs_codec.dump(session, time.time())
-                    if value is NotImplemented:
-                        value = self._set_cookie_value(session)
-                    raw.append((b"set-cookie", value))
+                    stamped = revocations is not None and revocations.stamp(session)
+                    try:  # with revocations=, the cookie carries the stamp the app never sees
+                        raw.append((b"set-cookie", self._cookie_value(session)))
+                    finally:
+                        if stamped:
+                            revocations.unstamp(session)
                 elif session.modified and not initial_session_was_empty:
                     # The session has been cleared.
                     raw.append((b"set-cookie", self._clear_cookie_value()))
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+    def _cookie_value(self, session: t.Any) -> bytes:
+        """The ``Set-Cookie`` value for a non-empty session."""
+        value = NotImplemented
+        rs_codec = self._rs_codec
+        if (
+            rs_codec is not None
+            and rs_codec is not _UNBUILT
+            and type(session).items is _DICT_ITEMS
+            and "items" not in getattr(session, "__dict__", ())
+        ):
+            value = rs_codec.dump(session, time.time())
+        if value is NotImplemented:
+            value = self._set_cookie_value(session)
+        return value  # type: ignore[no-any-return]
