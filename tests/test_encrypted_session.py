@@ -397,3 +397,16 @@ def test_fast_path_is_used_for_default_tags(monkeypatch):
     client = app.test_client()
     client.post("/set", json={"a": [1, 2]})
     assert client.get("/get").json == {"a": "[1, 2]"}
+
+
+def test_either_module_can_be_imported_first():
+    import subprocess
+    import sys
+
+    code = (
+        "import itsdangerous_rs.flask_encrypted as e; "
+        "from itsdangerous_rs.flask import EncryptedSessionInterface as E; "
+        "assert E is e.EncryptedSessionInterface"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr

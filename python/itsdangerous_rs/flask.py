@@ -47,7 +47,7 @@ if t.TYPE_CHECKING:
     from flask.wrappers import Request
     from flask.wrappers import Response
 
-__all__ = ["SecureCookieSessionInterface", "SessionSerializer"]
+__all__ = ["EncryptedSessionInterface", "SecureCookieSessionInterface", "SessionSerializer"]
 
 _DEFAULT_TAGS = (TagDict, PassDict, TagTuple, PassList, TagBytes, TagMarkup, TagUUID, TagDateTime)
 _DEFAULT_TAG_COUNT = len(_DEFAULT_TAGS)
@@ -400,5 +400,16 @@ def _uses_flask_config_attributes(cls: type) -> bool:
         return verdict
 
 
-# The encrypted session interface lives in its own module (flask_encrypted.py).
-from .flask_encrypted import EncryptedSessionInterface  # noqa: E402
+
+if t.TYPE_CHECKING:
+    from .flask_encrypted import EncryptedSessionInterface as EncryptedSessionInterface
+
+
+def __getattr__(name: str) -> t.Any:
+    # The encrypted interface lives in flask_encrypted.py, which subclasses the
+    # one above; loaded on first use, so either module can be imported first.
+    if name == "EncryptedSessionInterface":
+        from .flask_encrypted import EncryptedSessionInterface
+
+        return EncryptedSessionInterface
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
