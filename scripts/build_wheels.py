@@ -314,6 +314,10 @@ def main() -> int:
     if skipped:
         print("skipped (no interpreter): " + ", ".join(skipped))
     print("build_wheels: " + ("FAILED" if failed else "all wheels built" + ("" if args.no_test else " and passed")))
+    if not args.no_test:
+        # The plain closing line CI reads: every subset's tests, over all wheels.
+        ran = [s for res in results.values() for s in res.get("subsets", {}).values()]
+        print(f"wheels: {sum(s['passed'] for s in ran)} passed, {sum(s['failed'] for s in ran)} failed")
     return 1 if failed else 0
 
 
