@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 
 import pytest
 
@@ -92,3 +93,35 @@ def own_redis_server():
         yield server
     finally:
         server.close()
+
+
+def app_builder(request, kind, make):
+    """A generator for a ``store_app`` fixture: yields ``build()``, which gives
+    ``(app, store)`` from ``make(redis_url, **options)``, and closes every
+    Redis store made when the test ends.
+
+    ``kind="memory"``: one app and one in-process store, which every call
+    returns (one process stands for every server). ``kind="redis"``: a new
+    app per call on this module's real Redis under one key prefix, so two
+    apps share their revocations as two servers do.
+    """
+    made = []
+    if kind == "memory":
+        app, store = make(None)
+        made.append(store)
+
+        def build():
+            return app, store
+    else:
+        url = request.getfixturevalue("redis_server").url
+        prefix = f"test:{uuid.uuid4().hex}"
+
+        def build():
+            app, store = make(url, prefix=prefix)
+            made.append(store)
+            return app, store
+    yield build
+    for store in made:
+        close = getattr(store, "close", None)  # RedisRevocations; memory stores hold nothing
+        if close is not None:
+            close()

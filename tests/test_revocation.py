@@ -26,6 +26,7 @@ from itsdangerous_rs.flask import SecureCookieSessionInterface
 from itsdangerous_rs.revocation import STAMP_KEY, MemoryRevocations, RedisRevocations
 from redis_server import redis_server  # noqa: F401 - fixture
 from redis_server import own_redis_server  # noqa: F401 - fixture
+from redis_server import app_builder
 from revocation_app import SECRET_KEY, make_app
 
 
@@ -63,25 +64,7 @@ def cookie_data(app, value):
 def store_app(request):
     """(make_app for one interface and store, the stores made) — two apps on Redis share it, as two servers do."""
     interface, kind = request.param
-    made = []
-    if kind == "memory":
-        app, store = make_app_on(interface, None)
-        made.append(store)
-
-        def build():
-            return app, store  # one process: the same app stands for every server
-    else:
-        server = request.getfixturevalue("redis_server")
-        prefix = f"test:{uuid.uuid4().hex}"
-
-        def build():
-            app, store = make_app_on(interface, server.url, prefix=prefix)
-            made.append(store)
-            return app, store
-    yield build
-    for store in made:
-        if isinstance(store, RedisRevocations):
-            store.close()
+    yield from app_builder(request, kind, lambda url, **options: make_app_on(interface, url, **options))
 
 
 def propagated(client):

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from starlette.testclient import TestClient
 
 from itsdangerous_rs.revocation import STAMP_KEY, MemoryRevocations, RedisRevocations, RevocableSession
 from itsdangerous_rs.starlette import SessionMiddleware
+from redis_server import app_builder
 from redis_server import free_port
 from redis_server import redis_server  # noqa: F401 - fixture
 from revocation_starlette_app import SECRET_KEY, make_app
@@ -61,25 +61,7 @@ def client_with(app, cookie=None) -> TestClient:
 @pytest.fixture(params=["memory", "redis"])
 def store_app(request):
     """(make_app for one store) — two apps on Redis share it, as two servers do."""
-    made = []
-    if request.param == "memory":
-        app, store = make_app(None)
-        made.append(store)
-
-        def build():
-            return app, store  # one process: the same app stands for every server
-    else:
-        server = request.getfixturevalue("redis_server")
-        prefix = f"test:{uuid.uuid4().hex}"
-
-        def build():
-            app, store = make_app(server.url, prefix=prefix)
-            made.append(store)
-            return app, store
-    yield build
-    for store in made:
-        if isinstance(store, RedisRevocations):
-            store.close()
+    yield from app_builder(request, request.param, make_app)
 
 
 def propagated(client) -> bool:
