@@ -55,7 +55,7 @@ from werkzeug.test import EnvironBuilder
 from itsdangerous_rs.fernet import Fernet as OurFernet
 from itsdangerous_rs.flask import EncryptedSessionInterface
 from itsdangerous_rs.flask import SecureCookieSessionInterface as OurSignedInterface
-from itsdangerous_rs.flask import _has_default_tags
+from itsdangerous_rs.flask import _context_allows
 
 SECRET = "benchmark secret key, 32 bytes.."
 RING = 256
@@ -211,27 +211,27 @@ def main() -> None:
         fernet_key = encrypted.fernet_keys(app)[0]
         app_fernet = CryptographyFernet(fernet_key)
         ttl = int(app.permanent_session_lifetime.total_seconds())
-        signed_engine = signed._fast_path(app)[0]
+        signed_engine = signed._engine_for(app)
 
         def ours_dumps(session: dict) -> str:
             keys = encrypted._keys(app)
             serializer = encrypted.serializer
-            if _has_default_tags(serializer):
-                return keys.session_dumps(serializer, session, time.time())
+            if _context_allows(serializer):
+                return keys.session_dumps(session, time.time())
             raise AssertionError("fast path not taken")
 
         def ours_loads(value: str) -> dict:
             keys = encrypted._keys(app)
             serializer = encrypted.serializer
-            if _has_default_tags(serializer):
-                return keys.session_loads(serializer, value, ttl, time.time())
+            if _context_allows(serializer):
+                return keys.session_loads(value, ttl, time.time())
             raise AssertionError("fast path not taken")
 
         def signed_dumps(session: dict) -> str:
-            return signed._fast_path(app)[0].dumps(session, time.time())
+            return signed._engine_for(app).dumps(session, time.time())
 
         def signed_loads(value: str) -> dict:
-            return signed._fast_path(app)[0].loads(value, ttl, time.time())
+            return signed._engine_for(app).loads(value, ttl, time.time())
 
         for size in ("small", "medium", "large"):
             sessions = ring_of(size)
