@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from itsdangerous_rs.revocation import MemoryRevocations, RedisRevocations  # noqa: E402
 from itsdangerous_rs.starlette import SessionMiddleware  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
+from revocation_bench import preload  # noqa: E402
 
 SECRET = "bench secret"
 
@@ -98,11 +99,7 @@ async def run(url, rounds, calls):
     redis_store = RedisRevocations(url, prefix="bench", user_key="user_id")
     redis_store.wait_synced(5)
     for store in (memory, redis_store):
-        now = int(time.time() * 1000)
-        for n in range(10_000):
-            store._apply("s", f"revoked-session-{n}", now)
-        for n in range(1_000):
-            store._apply("u", f"revoked-user-{n}", now)
+        preload(store)
     cases = {
         "none": SessionMiddleware(endpoint, SECRET, max_age=3600),
         "memory": SessionMiddleware(endpoint, SECRET, max_age=3600, revocations=memory),
