@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 
 use super::ffi::str::new_ascii;
-use itsdangerous_core::cookie::{find_cookie, is_plain_token};
+use itsdangerous_core::cookie::find_cookie;
 
 /// `request.cookies.get(name)`, or `NotImplemented` when Werkzeug must parse.
 #[pyfunction]
@@ -16,13 +16,6 @@ fn cookie_value<'py>(py: Python<'py>, header: &str, name: &str) -> PyResult<Boun
     }
 }
 
-/// True when `value` needs no quoting in `Set-Cookie` (base64url and `.` only).
-#[pyfunction]
-fn is_plain_cookie_value(value: &str) -> bool {
-    is_plain_token(value)
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(cookie_value, m)?)?;
-    m.add_function(wrap_pyfunction!(is_plain_cookie_value, m)?)
+    m.add_function(wrap_pyfunction!(cookie_value, m)?)
 }

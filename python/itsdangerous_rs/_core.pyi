@@ -16,7 +16,6 @@ __all__ = [
     "discard_random_ivs",
     "hkdf_sha256",
     "install_serializer_method",
-    "is_plain_cookie_value",
     "json_dumps",
     "json_loads",
     "register_invalid_token",
@@ -95,9 +94,6 @@ class SessionPlan:
 
 def cookie_value(header: str, name: str) -> Any:
     """``request.cookies.get(name)``; ``NotImplemented`` when Werkzeug must parse."""
-
-def is_plain_cookie_value(value: str) -> bool:
-    """True when ``value`` is only base64url and ``.``, which Werkzeug never quotes."""
 
 def register_stock_only(var: Any) -> None:
     """The ContextVar set while stock code re-runs a call the engine declined."""

@@ -238,7 +238,7 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
             val = keys.encrypt(self.serializer.dumps(dict(session)).encode("utf-8"), now)
 
         # Fernet's base64url needs no quoting: the header is name=value plus the attributes.
-        header = self._set_cookie_header(name, val, expires, path, domain, secure, httponly, samesite, partitioned, True)
+        header = self._set_cookie_header(name, val, expires, path, domain, secure, httponly, samesite, partitioned)
         max_size = _max_cookie_size(app, response)
         too_large = header is not None and len(header) > max_size > 0
         if too_large and app.config.get("SESSION_COOKIE_SIZE_ERROR"):
@@ -262,16 +262,16 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
 
     def _set_cookie_header(
         self, name: str, value: str, expires: t.Any, path: t.Any, domain: t.Any,
-        secure: t.Any, httponly: t.Any, samesite: t.Any, partitioned: t.Any, plain_value: bool = False,
+        secure: t.Any, httponly: t.Any, samesite: t.Any, partitioned: t.Any,
     ) -> str | None:
         """``dump_cookie(name, value, ...)`` with the attribute part cached.
 
         Everything after ``name=value`` depends only on the attributes, and
         ``Expires`` only to the second, so ``dump_cookie`` runs once per
-        second and configuration rather than once per response.
-        ``plain_value`` says the value is known to need no quoting.
+        second and configuration rather than once per response. ``value``
+        is a Fernet token, whose base64url needs no quoting.
         """
-        if not (name.isascii() and (plain_value or _core.is_plain_cookie_value(value))):
+        if not name.isascii():
             return None
         expires_key = expires.replace(microsecond=0) if isinstance(expires, datetime) else expires
         key = (expires_key, path, domain, secure, httponly, samesite, partitioned)
