@@ -20,6 +20,7 @@ use pyo3::types::{PyDateTime, PyDelta, PyDict, PyFloat, PyList, PyString, PyTupl
 use super::clock::time_time;
 use super::context_vars::{context_var_value, is_context_var};
 use super::engine::{Engine, Loaded, Verdict};
+use super::revocation::{self, Stamp};
 use itsdangerous_core::cookie::{find_cookie, is_plain_token};
 
 /// The `Set-Cookie` text after `name=value`, and what it depends on.
@@ -218,19 +219,25 @@ impl SessionPlan {
         let Some(now) = whole_seconds(&time_time(py)?) else {
             return Ok(not_implemented(py));
         };
-        match engine.get().load_token(py, value.as_bytes(), Some(max_age), now)? {
+        let session = match engine.get().load_token(py, value.as_bytes(), Some(max_age), now)? {
             Loaded::Value(data, _) => match session_class.call1((data,)) {
-                Ok(session) => Ok(session),
+                Ok(session) => session,
                 // JSON that dict() does not take: an empty session, as for any unusable cookie.
-                Err(error) if error.is_instance_of::<PyTypeError>(py) || error.is_instance_of::<PyValueError>(py) => session_class.call0(),
-                Err(error) => Err(error),
+                Err(error) if error.is_instance_of::<PyTypeError>(py) || error.is_instance_of::<PyValueError>(py) => return session_class.call0(),
+                Err(error) => return Err(error),
             },
             Loaded::Refused(Verdict::Declined) => {
                 // Signed, but a payload the engine does not read: stock decides.
-                interface.call_method1(intern!(py, "_open_declined"), (app, PyString::new(py, value), max_age))
+                interface.call_method1(intern!(py, "_open_declined"), (app, PyString::new(py, value), max_age))?
             }
-            Loaded::Refused(_) | Loaded::TooLarge => session_class.call0(),
+            Loaded::Refused(_) | Loaded::TooLarge => return session_class.call0(),
+        };
+        // Only a verified cookie makes a non-empty session; a revoked one opens empty.
+        let revocations = interface.getattr(intern!(py, "revocations"))?;
+        if !revocations.is_none() && session.is_truthy()? && !revocation::admit(&revocations, &session, Some(&max_age.into_pyobject(py)?.into_any()))? {
+            return session_class.call0();
         }
+        Ok(session)
     }
 
     /// `save_session(app, session, response)`: None when done; NotImplemented
@@ -246,9 +253,9 @@ impl SessionPlan {
         if !self.current(interface, app).unwrap_or(false) {
             return Ok(stale(py));
         }
-        let Some(engine) = self.engine.as_ref().filter(|_| self.stock_hooks && response.get_type().is(self.response_type.bind(py))) else {
+        if self.engine.is_none() || !self.stock_hooks || !response.get_type().is(self.response_type.bind(py)) {
             return Ok(not_implemented(py));
-        };
+        }
         let headers = response.getattr(intern!(py, "headers"))?;
         if !headers.get_type().is(self.headers_type.bind(py)) {
             return Ok(not_implemented(py));
@@ -266,16 +273,6 @@ impl SessionPlan {
         let secure = setting(intern!(py, "SESSION_COOKIE_SECURE"))?;
         let samesite = setting(intern!(py, "SESSION_COOKIE_SAMESITE"))?;
         let partitioned = setting(intern!(py, "SESSION_COOKIE_PARTITIONED"))?;
-        let cookie_kwargs = || -> PyResult<Bound<'py, PyDict>> {
-            let kwargs = PyDict::new(py);
-            kwargs.set_item(intern!(py, "domain"), &domain)?;
-            kwargs.set_item(intern!(py, "path"), &path)?;
-            kwargs.set_item(intern!(py, "secure"), &secure)?;
-            kwargs.set_item(intern!(py, "partitioned"), &partitioned)?;
-            kwargs.set_item(intern!(py, "samesite"), &samesite)?;
-            kwargs.set_item(intern!(py, "httponly"), &httponly)?;
-            Ok(kwargs)
-        };
         let none = py.None().into_bound(py);
 
         // Stock adds "Vary: Cookie" up to twice; once it is there the second add is a no-op.
@@ -286,7 +283,7 @@ impl SessionPlan {
         }
         if !session.is_truthy()? {
             if session.getattr(intern!(py, "modified"))?.is_truthy()? {
-                response.call_method(intern!(py, "delete_cookie"), (&name,), Some(&cookie_kwargs()?))?;
+                response.call_method(intern!(py, "delete_cookie"), (&name,), Some(&cookie_kwargs(&domain, &path, &secure, &partitioned, &samesite, &httponly)?))?;
                 if !vary_added {
                     add_vary_cookie(response, &headers)?;
                 }
@@ -304,10 +301,43 @@ impl SessionPlan {
         } else {
             none.clone()
         };
+        let revocations = interface.getattr(intern!(py, "revocations"))?;
+        let stamp = if revocations.is_none() { Stamp::None } else { revocation::stamp_for_write(&revocations, session)? };
+        let written = self.write_cookie(interface, app, session, response, &headers, &stamp, expires, [&name, &path, &domain, &secure, &httponly, &samesite, &partitioned]);
+        revocation::after_write(&revocations, session, &stamp)?;
+        written?;
+        if !vary_added {
+            add_vary_cookie(response, &headers)?;
+        }
+        Ok(none)
+    }
+}
+
+impl SessionPlan {
+    /// The `Set-Cookie` of a session that must be written, with its revocation stamp.
+    #[allow(clippy::too_many_arguments)]
+    fn write_cookie<'py>(
+        &self,
+        interface: &Bound<'py, PyAny>,
+        app: &Bound<'py, PyAny>,
+        session: &Bound<'py, PyAny>,
+        response: &Bound<'py, PyAny>,
+        headers: &Bound<'py, PyAny>,
+        stamp: &Stamp,
+        expires: Bound<'py, PyAny>,
+        [name, path, domain, secure, httponly, samesite, partitioned]: [&Bound<'py, PyAny>; 7],
+    ) -> PyResult<()> {
+        let py = app.py();
+        let Some(engine) = self.engine.as_ref() else {
+            return Ok(()); // the caller checked: a plan that writes has an engine
+        };
         let data = PyDict::new(py);
         // SAFETY: both are live; PyDict_Merge is what dict(session) does with a mapping.
         if unsafe { ffi::PyDict_Merge(data.as_ptr(), session.as_ptr(), 1) } < 0 {
             return Err(PyErr::fetch(py));
+        }
+        if let Stamp::Value(value) = stamp {
+            data.set_item(intern!(py, revocation::STAMP_KEY), value)?;
         }
         let now = time_time(py)?;
         let token = engine.get().dumps(py, data.as_any(), Some(&now));
@@ -318,8 +348,8 @@ impl SessionPlan {
         } else {
             (token, true)
         };
-        let header = self.set_cookie_header(&name, &value, &expires, [&path, &domain, &secure, &httponly, &samesite, &partitioned], plain)?;
-        let max_size = setting(intern!(py, "MAX_COOKIE_SIZE"))?.extract::<i64>().ok();
+        let header = self.set_cookie_header(name, &value, &expires, [path, domain, secure, httponly, samesite, partitioned], plain)?;
+        let max_size = self.config.bind(py).get_item(intern!(py, "MAX_COOKIE_SIZE"))?.extract::<i64>().ok();
         let fits = |header: &str| max_size.is_some_and(|max| !(header.len() as i64 > max && max > 0));
         match header {
             Some(header) if fits(&header) => {
@@ -334,19 +364,14 @@ impl SessionPlan {
             _ => {
                 // Non-ASCII names, odd values and oversized cookies: Werkzeug
                 // quotes, encodes and warns exactly as it always does.
-                let kwargs = cookie_kwargs()?;
+                let kwargs = cookie_kwargs(domain, path, secure, partitioned, samesite, httponly)?;
                 kwargs.set_item(intern!(py, "expires"), &expires)?;
-                response.call_method(intern!(py, "set_cookie"), (&name, &value), Some(&kwargs))?;
+                response.call_method(intern!(py, "set_cookie"), (name, &value), Some(&kwargs))?;
             }
         }
-        if !vary_added {
-            add_vary_cookie(response, &headers)?;
-        }
-        Ok(none)
+        Ok(())
     }
-}
 
-impl SessionPlan {
     fn current(&self, interface: &Bound<'_, PyAny>, app: &Bound<'_, PyAny>) -> PyResult<bool> {
         let py = app.py();
         let interface_type = interface.get_type();
@@ -457,6 +482,26 @@ impl SessionPlan {
         }
         Ok(Some(header))
     }
+}
+
+/// The keyword arguments of `delete_cookie`/`set_cookie`, in stock's order.
+fn cookie_kwargs<'py>(
+    domain: &Bound<'py, PyAny>,
+    path: &Bound<'py, PyAny>,
+    secure: &Bound<'py, PyAny>,
+    partitioned: &Bound<'py, PyAny>,
+    samesite: &Bound<'py, PyAny>,
+    httponly: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let py = domain.py();
+    let kwargs = PyDict::new(py);
+    kwargs.set_item(intern!(py, "domain"), domain)?;
+    kwargs.set_item(intern!(py, "path"), path)?;
+    kwargs.set_item(intern!(py, "secure"), secure)?;
+    kwargs.set_item(intern!(py, "partitioned"), partitioned)?;
+    kwargs.set_item(intern!(py, "samesite"), samesite)?;
+    kwargs.set_item(intern!(py, "httponly"), httponly)?;
+    Ok(kwargs)
 }
 
 /// `response.vary.add("Cookie")` without building a HeaderSet when it is plain.

@@ -13,6 +13,7 @@ mod ffi;
 mod flask_session;
 mod json;
 mod methods;
+mod revocation;
 mod starlette;
 
 #[pymodule]
@@ -26,6 +27,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     flask_session::register(m)?;
     json::register(m)?;
     methods::register(m)?;
+    revocation::register(m)?;
     starlette::register(m)?;
     Ok(())
 }

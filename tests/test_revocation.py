@@ -409,3 +409,69 @@ def test_encrypted_interface_admits_a_migrated_signed_cookie(kind, request):
     finally:
         if isinstance(store, RedisRevocations):
             store.close()
+
+
+class CountingRevocations(MemoryRevocations):
+    """A store whose subclass overrides every hook: the interface must call them."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def admit(self, session, max_age=None):
+        self.calls.append("admit")
+        return super().admit(session, max_age)
+
+    def stamp(self, session):
+        self.calls.append("stamp")
+        return super().stamp(session)
+
+    def unstamp(self, session):
+        self.calls.append("unstamp")
+        super().unstamp(session)
+
+
+class RenamedCookieInterface(SecureCookieSessionInterface):
+    """An overridden hook: the Python path, which stamps and admits in Python."""
+
+    def get_cookie_name(self, app):
+        return "renamed"
+
+
+@pytest.mark.parametrize("store_class", [MemoryRevocations, CountingRevocations])
+@pytest.mark.parametrize("interface_class", [SecureCookieSessionInterface, RenamedCookieInterface])
+def test_overridden_hooks_and_python_path_revoke_alike(store_class, interface_class):
+    store = store_class()
+    app = Flask(__name__)
+    app.secret_key = SECRET_KEY
+    app.session_interface = interface_class(revocations=store)
+
+    @app.post("/login/<user>")
+    def login(user):
+        session["_user_id"] = user
+        return "ok"
+
+    @app.get("/")
+    def whoami():
+        assert STAMP_KEY not in session
+        return str(session.get("_user_id"))
+
+    @app.post("/logout")
+    def logout():
+        store.revoke_session(session)
+        session.clear()
+        return "ok"
+
+    name = app.session_interface.get_cookie_name(app)
+    browser = app.test_client()
+    browser.post("/login/alice")
+    saved = browser.get_cookie(name).value
+    assert STAMP_KEY in cookie_data(app, saved)
+    assert browser.get("/").text == "alice"
+    browser.post("/logout")
+    replay = app.test_client()
+    replay.set_cookie(name, saved)
+    assert replay.get("/").text == "None"
+    if store_class is CountingRevocations:
+        # login: stamp/unstamp; "/": admit; logout: admit; replay: admit (refused)
+        assert store.calls == ["stamp", "unstamp", "admit", "admit", "admit"]

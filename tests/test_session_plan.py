@@ -145,3 +145,23 @@ def test_custom_response_class_keeps_its_set_cookie(monkeypatch):
     ours.response_class = stock.response_class = Response
     assert response_headers(ours) == response_headers(stock)
     assert seen == ["session", "session"]
+
+
+def test_subclass_whose_init_skips_ours(monkeypatch):
+    """Stock's interface has no ``__init__``, so subclasses often define one without ``super()``."""
+    monkeypatch.setattr("time.time", lambda: NOW)
+
+    def quiet_init(self):
+        self.note = "no super().__init__()"
+
+    class Ours(SecureCookieSessionInterface):
+        __init__ = quiet_init
+
+    class Stock(flask.sessions.SecureCookieSessionInterface):
+        __init__ = quiet_init
+
+    ours, stock = pair(Ours, Stock)
+    first = response_headers(ours)
+    assert first == response_headers(stock)
+    cookie = session_cookie(first)
+    assert response_headers(ours, cookie) == response_headers(stock, cookie)

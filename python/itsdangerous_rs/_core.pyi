@@ -12,6 +12,7 @@ __all__ = [
     "Rejected",
     "SessionPlan",
     "StarletteSessionCodec",
+    "admit_session",
     "cookie_value",
     "discard_random_ivs",
     "hkdf_sha256",
@@ -91,6 +92,9 @@ class SessionPlan:
     def is_current(self, interface: Any, app: Any) -> bool: ...
     def open_session(self, interface: Any, app: Any, request: Any) -> Any: ...
     def save_session(self, interface: Any, app: Any, session: Any, response: Any) -> Any: ...
+
+def admit_session(revocations: Any, session: Any, max_age: Any = None) -> bool:
+    """``Revocations.admit``: takes the stamp out of ``session``; False when it is revoked."""
 
 def cookie_value(header: str, name: str) -> Any:
     """``request.cookies.get(name)``; ``NotImplemented`` when Werkzeug must parse."""

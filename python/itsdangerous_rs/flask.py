@@ -175,12 +175,16 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
     max_decompressed_size: int = 4 * 1024 * 1024
     #: Opt-in revocation (``itsdangerous_rs.revocation``); None: cookies exactly as stock.
     revocations: t.Any = None
+    # Per-instance caches, also set here for subclasses whose __init__ skips ours.
+    _plan: t.Any = None
+    _lifetime_seen: tuple[t.Any, int] | None = None
 
     def __init__(self, revocations: t.Any = None) -> None:
         self.revocations = revocations
         # What the last decision made of an app: a SessionPlan, or None for stock code.
         self._plan: t.Any = None
         self._engines: dict[t.Any, t.Any] = {}
+        self._lifetime_seen: tuple[t.Any, int] | None = None
 
     def _signing_keys(self, app: Flask) -> list[t.Any] | None:
         if not app.secret_key:
@@ -251,8 +255,11 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         if fallbacks and not isinstance(fallbacks, (str, bytes)):
             fallbacks = tuple(fallbacks)
         cache_key = (secret_key, fallbacks, self.salt, self.key_derivation, self.digest_method, self.max_decompressed_size)
+        engines = self.__dict__.get("_engines")
+        if engines is None:  # a subclass's __init__ that skips ours
+            engines = self._engines = {}
         try:
-            engine = self._engines[cache_key]
+            engine = engines[cache_key]
         except (KeyError, TypeError):
             keys = [k.encode("utf-8") if isinstance(k, str) else k for k in self._signing_keys(app) or ()]
             salt = self.salt.encode("utf-8") if isinstance(self.salt, str) else self.salt
@@ -260,44 +267,18 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
                 keys, salt, self.key_derivation, self.digest_method, self.digest_method, b".",
                 True, "flask_session", self.max_decompressed_size,
             )
-            if len(self._engines) >= 16:
-                self._engines.clear()
+            if len(engines) >= 16:
+                engines.clear()
             try:
-                self._engines[cache_key] = engine
+                engines[cache_key] = engine
             except TypeError:  # unhashable keys: no caching, still correct
                 pass
         return engine
 
-    # --- The calls: the plan when it is current, the Python hooks otherwise,
-    # and around both the revocation check and stamp when revocations is set.
+    # --- The calls: the plan when it is current (it also runs the revocation
+    # check and stamp), the Python hooks otherwise.
 
     def open_session(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
-        session = self._open_session(app, request)
-        revocations = self.revocations
-        if revocations is not None and session:
-            # Only a verified cookie makes a non-empty session; a revoked one opens empty.
-            if not revocations.admit(session, int(app.permanent_session_lifetime.total_seconds())):
-                return self.session_class()
-        return session
-
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if self._stamp_for_write(app, session):
-            try:  # the cookie carries the stamp; the app's session never shows it
-                self._save_session(app, session, response)
-            finally:
-                self.revocations.unstamp(session)
-        else:
-            self._save_session(app, session, response)
-
-    def _stamp_for_write(self, app: Flask, session: SessionMixin) -> bool:
-        """Stamp ``session`` for revocation if its cookie will be written."""
-        revocations = self.revocations
-        return (
-            revocations is not None and bool(session) and self.should_set_cookie(app, session)
-            and bool(revocations.stamp(session))
-        )
-
-    def _open_session(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
         plan = self._plan
         session = ... if plan is None else plan.open_session(self, app, request)
         if session is ...:  # no plan yet, or what it was decided on changed
@@ -305,18 +286,50 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
             session = NotImplemented if plan is None else plan.open_session(self, app, request)
         if session is not NotImplemented and session is not ...:
             return session  # type: ignore[no-any-return]
-        return self._open_session_python(app, request)
+        return self._admitted(app, self._open_session_python(app, request))
 
-    def _save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         plan = self._plan
         done = ... if plan is None else plan.save_session(self, app, session, response)
         if done is ...:
             plan = self._plan = self._decide(app)
             done = NotImplemented if plan is None else plan.save_session(self, app, session, response)
         if done is NotImplemented or done is ...:
-            # Stock's steps, its hooks called as it calls them; the serializer
-            # it gets writes with the engine where the app context allows.
-            super().save_session(app, session, response)
+            self._save_session_stamped(app, session, response)
+
+    def _admitted(self, app: Flask, session: t.Any) -> t.Any:
+        """``session``, or an empty one if revocation refuses it."""
+        revocations = self.revocations
+        # Only a verified cookie makes a non-empty session; a revoked one opens empty.
+        if revocations is not None and session and not revocations.admit(session, self._max_age(app)):
+            return self.session_class()
+        return session
+
+    def _max_age(self, app: Flask) -> int:
+        """``PERMANENT_SESSION_LIFETIME`` in whole seconds, worked out again only when the setting changes."""
+        if not _uses_flask_config_attributes(type(app)):
+            return int(app.permanent_session_lifetime.total_seconds())
+        lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
+        seen = self._lifetime_seen
+        if seen is None or seen[0] is not lifetime:
+            seen = self._lifetime_seen = (lifetime, int(app.permanent_session_lifetime.total_seconds()))
+        return seen[1]
+
+    def _save_session_stamped(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """``_save_session``, the cookie stamped for revocation when one is written."""
+        revocations = self.revocations
+        if revocations is not None and session and self.should_set_cookie(app, session) and revocations.stamp(session):
+            try:  # the cookie carries the stamp; the app's session never shows it
+                self._save_session(app, session, response)
+            finally:
+                revocations.unstamp(session)
+        else:
+            self._save_session(app, session, response)
+
+    def _save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # Stock's steps, its hooks called as it calls them; the serializer
+        # it gets writes with the engine where the app context allows.
+        super().save_session(app, session, response)
 
     def _open_session_python(self, app: Flask, request: Request) -> _sessions.SecureCookieSession | None:
         """Stock's ``open_session``, with an empty session for any cookie it cannot use."""

@@ -78,6 +78,8 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
     hkdf_salt: bytes = b"itsdangerous_rs.flask.EncryptedSessionInterface"
     hkdf_info: bytes = b"Fernet session key v1"
 
+    _last_keys: tuple[t.Any, ...] | None = None
+
     def __init__(self, revocations: t.Any = None) -> None:
         super().__init__(revocations)
         # (what the last keys came from..., FernetKeys or None); see _keys.
@@ -168,10 +170,7 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
         if type(data) is not dict:
             return self.session_class()  # invalid, expired, or not a session
         session = self.session_class(data)
-        revocations = self.revocations
-        if revocations is not None and not revocations.admit(session, ttl):
-            return self.session_class()  # revoked: opens empty, as a bad token does
-        return session
+        return self._admitted(app, session)  # revoked: opens empty, as a bad token does
 
     def _loads_with_serializer(self, keys: t.Any, val: str, ttl: int, now: float) -> t.Any:
         """Decrypt in Rust, then Flask's (customised) tagged JSON in Python."""
@@ -196,8 +195,11 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
 
     # -- saving ------------------------------------------------------------
 
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        self._save_session_stamped(app, session, response)  # never the signed interface's plan
+
     def _save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        # The base class's save_session stamps for revocation around this.
+        # _save_session_stamped stamps for revocation around this.
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -275,17 +277,20 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
             return None
         expires_key = expires.replace(microsecond=0) if isinstance(expires, datetime) else expires
         key = (expires_key, path, domain, secure, httponly, samesite, partitioned)
+        suffixes = self.__dict__.get("_cookie_suffixes")
+        if suffixes is None:  # a subclass's __init__ that skips ours
+            suffixes = self._cookie_suffixes = {}
         try:
-            suffix = self._cookie_suffixes[key]
+            suffix = suffixes[key]
         except KeyError:
             # An empty value is never quoted, so what follows "x=" is the attributes.
             suffix = dump_cookie(
                 "x", "", expires=expires, path=path, domain=domain, secure=secure,
                 httponly=httponly, max_size=0, samesite=samesite, partitioned=partitioned,
             )[2:]
-            if len(self._cookie_suffixes) >= 64:
-                self._cookie_suffixes.clear()
-            self._cookie_suffixes[key] = suffix
+            if len(suffixes) >= 64:
+                suffixes.clear()
+            suffixes[key] = suffix
         except TypeError:  # unhashable attribute from an overridden getter
             return None
         return f"{name}={value}{suffix}"

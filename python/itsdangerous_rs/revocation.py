@@ -32,6 +32,8 @@ import time
 import typing as t
 import weakref
 
+from . import _core
+
 __all__ = ["MemoryRevocations", "RedisRevocations", "RevocableSession", "Revocations", "STAMP_KEY"]
 
 #: The reserved session key: ``"<session id>.<start time, ms since the epoch>"``.
@@ -61,6 +63,13 @@ def _now_ms() -> int:
 
 def _new_stamp(started_ms: int) -> str:
     return f"{secrets.token_urlsafe(8)}.{started_ms}"  # 64 random bits: no collision among live sessions
+
+
+def _fresh_stamp(session: t.Any, user: t.Any) -> str:
+    """A new stamp for ``session``, kept on it with ``user``; its value."""
+    stamp = (_new_stamp(_now_ms()), user)
+    _keep_stamp(session, stamp)
+    return stamp[0]
 
 
 def _keep_stamp(session: t.Any, stamp: tuple[str, t.Any]) -> None:
@@ -99,30 +108,14 @@ class Revocations:
     # -- the hook API for session interfaces -------------------------------------------
 
     def admit(self, session: t.Any, max_age: float | None = None) -> bool:
-        """Take the stamp out of a verified session; False if the session is revoked."""
-        if max_age is not None and max_age > self.max_age:
-            self.max_age = max_age
-        if isinstance(session, dict):
-            value = _dict_pop(session, STAMP_KEY, None)
-            user = _dict_get(session, self.user_key)
-        else:  # a session class that is only a mapping
-            value = session.pop(STAMP_KEY, None)
-            user = session.get(self.user_key)
-        if type(value) is str:
-            session_id, _, started = value.partition(".")
-            # Kept with the user it was opened with: a different user on save gets a new stamp.
-            _keep_stamp(session, (value, user))
-        else:
-            session_id = started = ""
-        if self._refuse_all and session:
-            return False
-        if user is not None:
-            cutoff = self._user_cutoffs.get(user if type(user) is str else str(user))
-            # No start time (a cookie from before revocation was enabled, or a
-            # malformed stamp): any revocation of its user covers it.
-            if cutoff is not None and not (started.isdigit() and len(started) <= 16 and int(started) > cutoff):
-                return False
-        return not session_id or session_id not in self._revoked_sessions
+        """Take the stamp out of a verified session; False if the session is revoked.
+
+        The stamp is kept on the session object with the user it was opened
+        with. A session whose user has a revocation is refused unless its
+        stamp's start time (ASCII digits) is after the cutoff; a session id
+        with a revocation is refused.
+        """
+        return _core.admit_session(self, session, max_age)
 
     def stamp(self, session: t.Any) -> bool:
         """Put the reserved key into a non-empty session about to be written; True if added."""
@@ -130,15 +123,13 @@ class Revocations:
             return False
         user = _dict_get(session, self.user_key) if isinstance(session, dict) else session.get(self.user_key)
         stamp = getattr(session, _STAMP_ATTR, None)
-        if stamp is None or stamp[1] != user:
-            # New session, or a login/logout: a new id, so a revocation of the
-            # old one (or of the user before now) does not cover it and vice versa.
-            stamp = (_new_stamp(_now_ms()), user)
-            _keep_stamp(session, stamp)
+        # New session, or a login/logout: a new id, so a revocation of the
+        # old one (or of the user before now) does not cover it and vice versa.
+        value = _fresh_stamp(session, user) if stamp is None or stamp[1] != user else stamp[0]
         if isinstance(session, dict):
-            _dict_setitem(session, STAMP_KEY, stamp[0])  # no callbacks: modified/accessed stay as they are
+            _dict_setitem(session, STAMP_KEY, value)  # no callbacks: modified/accessed stay as they are
         else:
-            session[STAMP_KEY] = stamp[0]
+            session[STAMP_KEY] = value
         return True
 
     def unstamp(self, session: t.Any) -> None:
