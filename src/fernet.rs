@@ -14,7 +14,7 @@ use pyo3::types::{PyBytes, PyDict, PyFloat, PyString, PyTuple};
 use super::clock::time_time;
 use super::ffi::str::new_ascii;
 use super::json::{dump_py, load_py, DumpOptions};
-use itsdangerous_core::fernet::{decode_key, fill_random, generate_key, hkdf_sha256_32, FernetKey, RandomError, TimeLimit, UnverifiedToken, KEY_LEN};
+use itsdangerous_core::fernet::{decode_key, encode_key, fill_random, generate_key, hkdf_sha256_32, FernetKey, RandomError, TimeLimit, UnverifiedToken, KEY_LEN};
 
 /// Flask's session JSON: what the signed engine writes before signing.
 const FLASK_SESSION_JSON: DumpOptions = DumpOptions {
@@ -231,9 +231,7 @@ impl Fernet {
     #[staticmethod]
     fn generate_key(py: Python<'_>) -> PyResult<Py<PyBytes>> {
         let key = generate_key().map_err(random_failed)?;
-        let mut encoded = vec![0u8; 44];
-        base64::Engine::encode_slice(&base64::engine::general_purpose::URL_SAFE, key, &mut encoded).expect("44 bytes of room");
-        Ok(PyBytes::new(py, &encoded).unbind())
+        Ok(PyBytes::new(py, &encode_key(&key)).unbind())
     }
 
     fn encrypt(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyBytes>> {

@@ -20,7 +20,6 @@
 use std::cmp::Ordering;
 use std::ffi::CStr;
 
-use base64::Engine as _;
 use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -34,6 +33,7 @@ use crate::ffi::str::{str_data, StrData, StrText};
 use itsdangerous_core::codec::json::float::write_json_float;
 use itsdangerous_core::codec::json::read::{self, Builder};
 use itsdangerous_core::codec::json::write;
+use itsdangerous_core::protocol::encoding::{decode_standard_canonical, encode_standard_into};
 
 /// How to serialize; see [`dump_py`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -434,13 +434,7 @@ impl<'py> Dumper<'_, 'py> {
         let data = ffi::bytes::data(obj).ok_or(Fallback)?;
         self.tag_open(b" b");
         self.out.push(b'"');
-        let start = self.out.len();
-        let enc_len = data.len().div_ceil(3) * 4;
-        self.out.resize(start + enc_len, 0);
-        let written = base64::engine::general_purpose::STANDARD
-            .encode_slice(data, &mut self.out[start..])
-            .map_err(|_| Fallback)?;
-        self.out.truncate(start + written);
+        encode_standard_into(data, self.out);
         self.out.extend_from_slice(b"\"}");
         Ok(())
     }
@@ -818,7 +812,8 @@ impl<'py> PyBuilder<'py, '_> {
             b" b" => {
                 if let Some(text) = ffi::str::exact_str(&value) {
                     if let StrData::L1(s) = str_data(text).ok_or(Fallback)? {
-                        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s) {
+                        // Canonical padded base64 (what b64encode writes); Python reads the rest.
+                        if let Some(bytes) = decode_standard_canonical(s) {
                             return Ok(PyBytes::new(py, &bytes).into_any());
                         }
                     }

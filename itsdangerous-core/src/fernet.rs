@@ -191,6 +191,11 @@ pub fn generate_key() -> Result<[u8; KEY_LEN], RandomError> {
     Ok(key)
 }
 
+/// A key as `Fernet.generate_key` writes it: base64url with padding (44 bytes).
+pub fn encode_key(key: &[u8; KEY_LEN]) -> Vec<u8> {
+    base64_simd::URL_SAFE.encode_type::<Vec<u8>>(key)
+}
+
 /// A Fernet key as `cryptography` reads it (the same base64 rules as a token).
 pub fn decode_key(key: &[u8]) -> Option<[u8; KEY_LEN]> {
     decode_base64(key)?.try_into().ok()
