@@ -352,4 +352,28 @@ mod tests {
             }
         }
     }
+
+    /// base64-simd against the base64 crate, interleaved per size (see docs/design.md):
+    ///   cargo test --release -p itsdangerous-core --lib base64_crates -- --ignored --nocapture
+    #[test]
+    #[ignore]
+    fn base64_crates() {
+        use crate::test_support::per_call_ns;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use std::hint::black_box;
+        for n in [180usize, 700, 2600] {
+            let data: Vec<u8> = (0..n).map(|i| (i * 131 % 251) as u8).collect();
+            let encoded = encode_urlsafe(&data);
+            let (crate_encode, _) = per_call_ns(2000, 20, || drop(black_box(URL_SAFE_NO_PAD.encode(black_box(&data)))));
+            let (simd_encode, _) = per_call_ns(2000, 20, || drop(black_box(encode_urlsafe(black_box(&data)))));
+            let (crate_decode, _) = per_call_ns(2000, 20, || drop(black_box(URL_SAFE_NO_PAD.decode(black_box(&encoded)))));
+            let (simd_decode, _) = per_call_ns(2000, 20, || drop(black_box(decode_urlsafe_lenient(black_box(&encoded)))));
+            println!(
+                "{n} B: encode base64 {crate_encode:.0} ns, base64-simd {simd_encode:.0} ns ({:.1}x); \
+                 decode base64 {crate_decode:.0} ns, base64-simd {simd_decode:.0} ns ({:.1}x)",
+                crate_encode / simd_encode,
+                crate_decode / simd_decode
+            );
+        }
+    }
 }
