@@ -65,6 +65,8 @@ pub struct SessionPlan {
     dump_cookie: Py<PyAny>,
     headers_type: Py<PyAny>,
     suffix: Mutex<Option<CookieSuffix>>,
+    /// The last `PERMANENT_SESSION_LIFETIME` (a timedelta, immutable) and its whole seconds.
+    max_age_seen: Mutex<Option<(Py<PyAny>, i64)>>,
 }
 
 /// The interface attributes the engine was built from.
@@ -164,6 +166,7 @@ impl SessionPlan {
             dump_cookie: dump_cookie.clone().unbind(),
             headers_type: headers_type.clone().unbind(),
             suffix: Mutex::new(None),
+            max_age_seen: Mutex::new(None),
         })
     }
 
@@ -213,7 +216,7 @@ impl SessionPlan {
         if !lifetime.is_exact_instance_of::<PyDelta>() {
             return Ok(not_implemented(py)); // an int: Flask's property converts it
         }
-        let Some(max_age) = whole_seconds(&lifetime.call_method0(intern!(py, "total_seconds"))?) else {
+        let Some(max_age) = self.max_age(&lifetime)? else {
             return Ok(not_implemented(py));
         };
         let Some(now) = whole_seconds(&time_time(py)?) else {
@@ -314,6 +317,23 @@ impl SessionPlan {
 }
 
 impl SessionPlan {
+    /// `int(lifetime.total_seconds())`, worked out again only when the setting is another object.
+    fn max_age(&self, lifetime: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+        let py = lifetime.py();
+        if let Ok(seen) = self.max_age_seen.lock() {
+            if let Some((object, max_age)) = seen.as_ref() {
+                if object.bind(py).is(lifetime) {
+                    return Ok(Some(*max_age));
+                }
+            }
+        }
+        let max_age = whole_seconds(&lifetime.call_method0(intern!(py, "total_seconds"))?);
+        if let (Some(max_age), Ok(mut seen)) = (max_age, self.max_age_seen.lock()) {
+            *seen = Some((lifetime.clone().unbind(), max_age));
+        }
+        Ok(max_age)
+    }
+
     /// The `Set-Cookie` of a session that must be written, with its revocation stamp.
     #[allow(clippy::too_many_arguments)]
     fn write_cookie<'py>(
@@ -353,7 +373,16 @@ impl SessionPlan {
         let fits = |header: &str| max_size.is_some_and(|max| !(header.len() as i64 > max && max > 0));
         match header {
             Some(header) if fits(&header) => {
-                if header.contains(['\r', '\n']) {
+                let has_newline = |text: &str| text.bytes().any(|b| b == b'\r' || b == b'\n');
+                // The engine's token is base64url and "."; the name and attributes may hold anything.
+                let newline = if plain {
+                    let name_len = name.cast::<PyString>()?.to_str()?.len();
+                    let value_len = value.cast::<PyString>()?.to_str()?.len();
+                    has_newline(&header[..name_len]) || has_newline(header.get(name_len + 1 + value_len..).unwrap_or_default())
+                } else {
+                    has_newline(&header)
+                };
+                if newline {
                     headers.call_method1(intern!(py, "add"), (intern!(py, "Set-Cookie"), header))?; // raises as stock does
                 } else {
                     // Headers.add with its newline check done.
@@ -382,8 +411,16 @@ impl SessionPlan {
         {
             return Ok(false);
         }
-        for (name, seen) in INTERFACE_ATTRIBUTES.iter().zip(&self.interface_attributes) {
-            if !interface.getattr(*name)?.is(seen.bind(py)) {
+        let names = [
+            intern!(py, "serializer"),
+            intern!(py, "salt"),
+            intern!(py, "key_derivation"),
+            intern!(py, "digest_method"),
+            intern!(py, "max_decompressed_size"),
+        ];
+        debug_assert!(names.iter().zip(INTERFACE_ATTRIBUTES).all(|(name, expected)| name.to_str().ok() == Some(expected)));
+        for (name, seen) in names.iter().zip(&self.interface_attributes) {
+            if !interface.getattr(name)?.is(seen.bind(py)) {
                 return Ok(false);
             }
         }
@@ -458,7 +495,7 @@ impl SessionPlan {
             if let Ok(cached) = self.suffix.lock() {
                 if let Some(entry) = cached.as_ref() {
                     if Some(entry.expires) == expires_key && entry.attributes.iter().zip(attributes).all(|(seen, a)| seen.bind(py).is(a)) {
-                        return Ok(Some(format!("{name}={value}{}", entry.suffix)));
+                        return Ok(Some(join_header(name, value, &entry.suffix)));
                     }
                 }
             }
@@ -472,7 +509,7 @@ impl SessionPlan {
         kwargs.set_item("max_size", 0)?;
         let cookie = self.dump_cookie.bind(py).call(("x", ""), Some(&kwargs))?;
         let suffix = cookie.cast::<PyString>()?.to_str()?.get(2..).unwrap_or_default().to_owned();
-        let header = format!("{name}={value}{suffix}");
+        let header = join_header(name, value, &suffix);
         if let (true, Some(expires), Ok(mut cached)) = (cacheable, expires_key, self.suffix.lock()) {
             *cached = Some(CookieSuffix {
                 expires,
@@ -482,6 +519,16 @@ impl SessionPlan {
         }
         Ok(Some(header))
     }
+}
+
+/// `f"{name}={value}{suffix}"`.
+fn join_header(name: &str, value: &str, suffix: &str) -> String {
+    let mut header = String::with_capacity(name.len() + 1 + value.len() + suffix.len());
+    header.push_str(name);
+    header.push('=');
+    header.push_str(value);
+    header.push_str(suffix);
+    header
 }
 
 /// The keyword arguments of `delete_cookie`/`set_cookie`, in stock's order.

@@ -165,3 +165,20 @@ def test_subclass_whose_init_skips_ours(monkeypatch):
     assert first == response_headers(stock)
     cookie = session_cookie(first)
     assert response_headers(ours, cookie) == response_headers(stock, cookie)
+
+
+def test_newline_in_cookie_settings_fails_as_stock_fails(monkeypatch):
+    """Werkzeug refuses a header with a newline; so does the plan, wherever the newline is."""
+    monkeypatch.setattr("time.time", lambda: NOW)
+    for key, value in (("SESSION_COOKIE_PATH", "/a\nb"), ("SESSION_COOKIE_DOMAIN", "x.test\r"), ("SESSION_COOKIE_NAME", "se\nssion")):
+        outcomes = []
+        for app in pair():
+            app.config[key] = value
+            app.testing = False
+            try:
+                outcomes.append(("ok", response_headers(app)))
+            except Exception as error:  # noqa: BLE001 - the kind is what we compare
+                outcomes.append((type(error).__name__, str(error)))
+            else:
+                outcomes[-1] = (outcomes[-1][0], [h for h in outcomes[-1][1] if h[0] != "Date"])
+        assert outcomes[0] == outcomes[1], key
