@@ -137,42 +137,58 @@ pub enum Stamp {
     Hooked,
 }
 
-/// The stamp for a non-empty `session` whose cookie is about to be written
-/// (what `Revocations.stamp` puts in the session), without touching the
-/// session's contents when the hooks are `Revocations`' own.
+/// The stamp for a non-empty `session` whose cookie is about to be written,
+/// put into the copy that is written when the hooks are `Revocations`' own
+/// (the session itself is left as it is), or by a subclass's `stamp`.
 pub fn stamp_for_write(revocations: &Bound<'_, PyAny>, session: &Bound<'_, PyAny>) -> PyResult<Stamp> {
     let py = session.py();
     static BASE_STAMP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     static BASE_UNSTAMP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    static FRESH_STAMP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let native = is_base_method(revocations, intern!(py, "stamp"), revocation_attribute(py, &BASE_STAMP, &["Revocations", "stamp"])?)?
         && is_base_method(revocations, intern!(py, "unstamp"), revocation_attribute(py, &BASE_UNSTAMP, &["Revocations", "unstamp"])?)?;
-    let Ok(dict) = session.cast::<PyDict>().map_err(|_| ()).and_then(|d| if native { Ok(d) } else { Err(()) }) else {
-        let stamped = revocations.call_method1(intern!(py, "stamp"), (session,))?.is_truthy()?;
-        return Ok(if stamped { Stamp::Hooked } else { Stamp::None });
-    };
-    if dict.contains(intern!(py, STAMP_KEY))? {
-        return Ok(Stamp::None);
+    if native && session.is_instance_of::<PyDict>() {
+        return Ok(match stamp_value(revocations, session)? {
+            Some(value) => Stamp::Value(value.unbind()),
+            None => Stamp::None,
+        });
     }
-    let user = dict.get_item(revocations.getattr(intern!(py, "user_key"))?)?;
-    let kept = match session.getattr_opt(intern!(py, STAMP_ATTR))? {
-        Some(kept) if !kept.is_none() => Some(kept),
-        _ => None,
+    let stamped = revocations.call_method1(intern!(py, "stamp"), (session,))?.is_truthy()?;
+    Ok(if stamped { Stamp::Hooked } else { Stamp::None })
+}
+
+/// What `Revocations.stamp` puts under the reserved key of a non-empty
+/// `session`: the stamp it was opened with, or a new one (new id, start time
+/// now) for a new session or when its user changed (a login or logout);
+/// None when the session already holds the key.
+#[pyfunction]
+fn stamp_value<'py>(revocations: &Bound<'py, PyAny>, session: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let py = session.py();
+    let user_key = revocations.getattr(intern!(py, "user_key"))?;
+    let user = match session.cast::<PyDict>() {
+        Ok(dict) => {
+            if dict.contains(intern!(py, STAMP_KEY))? {
+                return Ok(None);
+            }
+            dict.get_item(&user_key)?
+        }
+        Err(_) => {
+            // A session class that is only a mapping.
+            if session.contains(intern!(py, STAMP_KEY))? {
+                return Ok(None);
+            }
+            Some(session.call_method1(intern!(py, "get"), (&user_key,))?)
+        }
     };
-    if let Some(kept) = kept {
-        let (value, kept_user) = kept.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?;
-        let same_user = match &user {
-            Some(user) => kept_user.eq(user)?,
-            None => kept_user.is_none(),
-        };
-        if same_user {
-            return Ok(Stamp::Value(value.unbind()));
+    let none = py.None().into_bound(py);
+    let user = user.unwrap_or(none);
+    if let Some(kept) = session.getattr_opt(intern!(py, STAMP_ATTR))?.filter(|kept| !kept.is_none()) {
+        let (value, kept_user) = kept.extract::<(Bound<'py, PyAny>, Bound<'py, PyAny>)>()?;
+        if !kept_user.ne(&user)? {
+            return Ok(Some(value));
         }
     }
-    // A new session, or a login or logout: a new id and start time.
-    let fresh = revocation_attribute(py, &FRESH_STAMP, &["_fresh_stamp"])?;
-    let none = py.None().into_bound(py);
-    Ok(Stamp::Value(fresh.call1((session, user.as_ref().unwrap_or(&none)))?.unbind()))
+    static FRESH_STAMP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    Ok(Some(revocation_attribute(py, &FRESH_STAMP, &["_fresh_stamp"])?.call1((session, user))?))
 }
 
 /// After the cookie is written: a subclass's `unstamp` for a `Hooked` stamp.
@@ -185,5 +201,6 @@ pub fn after_write(revocations: &Bound<'_, PyAny>, session: &Bound<'_, PyAny>, s
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(admit_session, m)?)?;
+    m.add_function(wrap_pyfunction!(stamp_value, m)?)?;
     Ok(())
 }

@@ -21,6 +21,7 @@ __all__ = [
     "json_loads",
     "register_invalid_token",
     "register_stock_only",
+    "stamp_value",
     "zlib_compress",
     "zlib_decompress",
 ]
@@ -95,6 +96,9 @@ class SessionPlan:
 
 def admit_session(revocations: Any, session: Any, max_age: Any = None) -> bool:
     """``Revocations.admit``: takes the stamp out of ``session``; False when it is revoked."""
+
+def stamp_value(revocations: Any, session: Any) -> Any:
+    """``Revocations.stamp``'s value for ``session``; None when it already holds the key."""
 
 def cookie_value(header: str, name: str) -> Any:
     """``request.cookies.get(name)``; ``NotImplemented`` when Werkzeug must parse."""

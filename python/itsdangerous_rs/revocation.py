@@ -45,7 +45,6 @@ _DEFAULT_MAX_AGE = 31 * 24 * 3600  # Flask's PERMANENT_SESSION_LIFETIME default
 _log = logging.getLogger(__name__)
 
 _dict_pop = dict.pop
-_dict_get = dict.get
 _dict_setitem = dict.__setitem__
 
 
@@ -118,14 +117,16 @@ class Revocations:
         return _core.admit_session(self, session, max_age)
 
     def stamp(self, session: t.Any) -> bool:
-        """Put the reserved key into a non-empty session about to be written; True if added."""
-        if not session or STAMP_KEY in session:
+        """Put the reserved key into a non-empty session about to be written; True if added.
+
+        The value is the stamp the session was opened with; a new session,
+        or one whose user changed (a login or logout), gets a new id, so a
+        revocation of the old one (or of the user before now) does not cover
+        it and vice versa.
+        """
+        value = _core.stamp_value(self, session) if session else None
+        if value is None:
             return False
-        user = _dict_get(session, self.user_key) if isinstance(session, dict) else session.get(self.user_key)
-        stamp = getattr(session, _STAMP_ATTR, None)
-        # New session, or a login/logout: a new id, so a revocation of the
-        # old one (or of the user before now) does not cover it and vice versa.
-        value = _fresh_stamp(session, user) if stamp is None or stamp[1] != user else stamp[0]
         if isinstance(session, dict):
             _dict_setitem(session, STAMP_KEY, value)  # no callbacks: modified/accessed stay as they are
         else:
