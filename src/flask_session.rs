@@ -256,9 +256,9 @@ impl SessionPlan {
         if !self.current(interface, app).unwrap_or(false) {
             return Ok(stale(py));
         }
-        if self.engine.is_none() || !self.stock_hooks || !response.get_type().is(self.response_type.bind(py)) {
+        let Some(engine) = self.engine.as_ref().filter(|_| self.stock_hooks && response.get_type().is(self.response_type.bind(py))) else {
             return Ok(not_implemented(py));
-        }
+        };
         let headers = response.getattr(intern!(py, "headers"))?;
         if !headers.get_type().is(self.headers_type.bind(py)) {
             return Ok(not_implemented(py));
@@ -306,7 +306,7 @@ impl SessionPlan {
         };
         let revocations = interface.getattr(intern!(py, "revocations"))?;
         let stamp = if revocations.is_none() { Stamp::None } else { revocation::stamp_for_write(&revocations, session)? };
-        let written = self.write_cookie(interface, app, session, response, &headers, &stamp, expires, [&name, &path, &domain, &secure, &httponly, &samesite, &partitioned]);
+        let written = self.write_cookie(engine.get(), interface, app, session, response, &headers, &stamp, expires, [&name, &path, &domain, &secure, &httponly, &samesite, &partitioned]);
         revocation::after_write(&revocations, session, &stamp)?;
         written?;
         if !vary_added {
@@ -338,6 +338,7 @@ impl SessionPlan {
     #[allow(clippy::too_many_arguments)]
     fn write_cookie<'py>(
         &self,
+        engine: &Engine,
         interface: &Bound<'py, PyAny>,
         app: &Bound<'py, PyAny>,
         session: &Bound<'py, PyAny>,
@@ -348,9 +349,6 @@ impl SessionPlan {
         [name, path, domain, secure, httponly, samesite, partitioned]: [&Bound<'py, PyAny>; 7],
     ) -> PyResult<()> {
         let py = app.py();
-        let Some(engine) = self.engine.as_ref() else {
-            return Ok(()); // the caller checked: a plan that writes has an engine
-        };
         let data = PyDict::new(py);
         // SAFETY: both are live; PyDict_Merge is what dict(session) does with a mapping.
         if unsafe { ffi::PyDict_Merge(data.as_ptr(), session.as_ptr(), 1) } < 0 {
@@ -360,7 +358,7 @@ impl SessionPlan {
             data.set_item(intern!(py, revocation::STAMP_KEY), value)?;
         }
         let now = time_time(py)?;
-        let token = engine.get().dumps(py, data.as_any(), Some(&now));
+        let token = engine.dumps(py, data.as_any(), Some(&now));
         // The engine writes only base64url and ".", which needs no quoting.
         let (value, plain) = if token.is(py.NotImplemented()) {
             let serializer = interface.call_method1(intern!(py, "get_signing_serializer"), (app,))?;
