@@ -69,8 +69,16 @@ pub struct SessionPlan {
     max_age_seen: Mutex<Option<(Py<PyAny>, i64)>>,
 }
 
-/// The interface attributes the engine was built from.
-const INTERFACE_ATTRIBUTES: [&str; 5] = ["serializer", "salt", "key_derivation", "digest_method", "max_decompressed_size"];
+/// The interface attributes the engine was built from (the serializer first).
+fn interface_attribute_names(py: Python<'_>) -> [&Bound<'_, PyString>; 5] {
+    [
+        intern!(py, "serializer"),
+        intern!(py, "salt"),
+        intern!(py, "key_derivation"),
+        intern!(py, "digest_method"),
+        intern!(py, "max_decompressed_size"),
+    ]
+}
 
 fn not_implemented(py: Python<'_>) -> Bound<'_, PyAny> {
     py.NotImplemented().into_bound(py)
@@ -135,9 +143,10 @@ impl SessionPlan {
             Ok(list) => Some(list.iter().map(Bound::unbind).collect()),
             Err(_) => None,
         };
-        let attribute = |name: &str| interface.getattr(name).map(Bound::unbind);
+        let [serializer_name, salt, key_derivation, digest_method, max_decompressed_size] = interface_attribute_names(py);
+        let attribute = |name: &Bound<'_, PyString>| interface.getattr(name).map(Bound::unbind);
         let provider = app.getattr(intern!(py, "json"))?;
-        let serializer = interface.getattr(INTERFACE_ATTRIBUTES[0])?;
+        let serializer = interface.getattr(serializer_name)?;
         let tag_counts = (serializer.getattr(intern!(py, "order"))?.len()?, serializer.getattr(intern!(py, "tags"))?.len()?);
         Ok(Self {
             engine,
@@ -149,11 +158,11 @@ impl SessionPlan {
             fallbacks: fallbacks.unbind(),
             fallback_items,
             interface_attributes: [
-                attribute(INTERFACE_ATTRIBUTES[0])?,
-                attribute(INTERFACE_ATTRIBUTES[1])?,
-                attribute(INTERFACE_ATTRIBUTES[2])?,
-                attribute(INTERFACE_ATTRIBUTES[3])?,
-                attribute(INTERFACE_ATTRIBUTES[4])?,
+                serializer.clone().unbind(),
+                attribute(salt)?,
+                attribute(key_derivation)?,
+                attribute(digest_method)?,
+                attribute(max_decompressed_size)?,
             ],
             sort_keys: provider.getattr(intern!(py, "sort_keys"))?.unbind(),
             ensure_ascii: provider.getattr(intern!(py, "ensure_ascii"))?.unbind(),
@@ -368,23 +377,14 @@ impl SessionPlan {
         };
         let header = self.set_cookie_header(name, &value, &expires, [path, domain, secure, httponly, samesite, partitioned], plain)?;
         let max_size = self.config.bind(py).get_item(intern!(py, "MAX_COOKIE_SIZE"))?.extract::<i64>().ok();
-        let fits = |header: &str| max_size.is_some_and(|max| !(header.len() as i64 > max && max > 0));
+        let fits = |header: &CookieHeader| max_size.is_some_and(|max| !(header.text.len() as i64 > max && max > 0));
         match header {
             Some(header) if fits(&header) => {
-                let has_newline = |text: &str| text.bytes().any(|b| b == b'\r' || b == b'\n');
-                // The engine's token is base64url and "."; the name and attributes may hold anything.
-                let newline = if plain {
-                    let name_len = name.cast::<PyString>()?.to_str()?.len();
-                    let value_len = value.cast::<PyString>()?.to_str()?.len();
-                    has_newline(&header[..name_len]) || has_newline(header.get(name_len + 1 + value_len..).unwrap_or_default())
-                } else {
-                    has_newline(&header)
-                };
-                if newline {
-                    headers.call_method1(intern!(py, "add"), (intern!(py, "Set-Cookie"), header))?; // raises as stock does
+                if header.has_newline {
+                    headers.call_method1(intern!(py, "add"), (intern!(py, "Set-Cookie"), header.text))?; // raises as stock does
                 } else {
                     // Headers.add with its newline check done.
-                    let pair = PyTuple::new(py, [PyString::new(py, "Set-Cookie"), PyString::new(py, &header)])?;
+                    let pair = PyTuple::new(py, [PyString::new(py, "Set-Cookie"), PyString::new(py, &header.text)])?;
                     headers.getattr(intern!(py, "_list"))?.cast_into::<PyList>()?.append(pair)?;
                 }
             }
@@ -409,15 +409,7 @@ impl SessionPlan {
         {
             return Ok(false);
         }
-        let names = [
-            intern!(py, "serializer"),
-            intern!(py, "salt"),
-            intern!(py, "key_derivation"),
-            intern!(py, "digest_method"),
-            intern!(py, "max_decompressed_size"),
-        ];
-        debug_assert!(names.iter().zip(INTERFACE_ATTRIBUTES).all(|(name, expected)| name.to_str().ok() == Some(expected)));
-        for (name, seen) in names.iter().zip(&self.interface_attributes) {
+        for (name, seen) in interface_attribute_names(py).into_iter().zip(&self.interface_attributes) {
             if !interface.getattr(name)?.is(seen.bind(py)) {
                 return Ok(false);
             }
@@ -465,7 +457,7 @@ impl SessionPlan {
         expires: &Bound<'_, PyAny>,
         attributes: [&Bound<'_, PyAny>; 6],
         plain_value: bool,
-    ) -> PyResult<Option<String>> {
+    ) -> PyResult<Option<CookieHeader>> {
         let py = name.py();
         let (Ok(name), Ok(value)) = (name.cast::<PyString>(), value.cast::<PyString>()) else {
             return Ok(None);
@@ -493,7 +485,7 @@ impl SessionPlan {
             if let Ok(cached) = self.suffix.lock() {
                 if let Some(entry) = cached.as_ref() {
                     if Some(entry.expires) == expires_key && entry.attributes.iter().zip(attributes).all(|(seen, a)| seen.bind(py).is(a)) {
-                        return Ok(Some(join_header(name, value, &entry.suffix)));
+                        return Ok(Some(CookieHeader::new(name, value, &entry.suffix)));
                     }
                 }
             }
@@ -507,7 +499,7 @@ impl SessionPlan {
         kwargs.set_item("max_size", 0)?;
         let cookie = self.dump_cookie.bind(py).call(("x", ""), Some(&kwargs))?;
         let suffix = cookie.cast::<PyString>()?.to_str()?.get(2..).unwrap_or_default().to_owned();
-        let header = join_header(name, value, &suffix);
+        let header = CookieHeader::new(name, value, &suffix);
         if let (true, Some(expires), Ok(mut cached)) = (cacheable, expires_key, self.suffix.lock()) {
             *cached = Some(CookieSuffix {
                 expires,
@@ -519,14 +511,23 @@ impl SessionPlan {
     }
 }
 
-/// `f"{name}={value}{suffix}"`.
-fn join_header(name: &str, value: &str, suffix: &str) -> String {
-    let mut header = String::with_capacity(name.len() + 1 + value.len() + suffix.len());
-    header.push_str(name);
-    header.push('=');
-    header.push_str(value);
-    header.push_str(suffix);
-    header
+/// A `Set-Cookie` value, `f"{name}={value}{suffix}"`, for a value that needs no quoting.
+struct CookieHeader {
+    text: String,
+    /// A CR or LF in the name or the attributes (the value, a plain token, has none).
+    has_newline: bool,
+}
+
+impl CookieHeader {
+    fn new(name: &str, value: &str, suffix: &str) -> Self {
+        let mut text = String::with_capacity(name.len() + 1 + value.len() + suffix.len());
+        text.push_str(name);
+        text.push('=');
+        text.push_str(value);
+        text.push_str(suffix);
+        let has_newline = [name, suffix].iter().any(|part| part.bytes().any(|b| b == b'\r' || b == b'\n'));
+        Self { text, has_newline }
+    }
 }
 
 /// The keyword arguments of `delete_cookie`/`set_cookie`, in stock's order.
