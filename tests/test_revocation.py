@@ -378,6 +378,34 @@ def test_hook_api_on_a_bare_dict_never_raises():
     assert store.revoke_session(opened) is False  # no attribute to keep the stamp on
 
 
+def test_hook_api_on_a_mapping_session_that_is_not_a_dict():
+    """Session classes that are only mappings go through their own pop/get/__contains__."""
+    from collections import UserDict
+
+    class MappingSession(UserDict):
+        pass
+
+    store = MemoryRevocations()
+    written = MappingSession(_user_id="alice")
+    assert store.stamp(written) is True and STAMP_KEY in written
+    assert store.stamp(written) is False  # already stamped
+    cookie_data = dict(written)
+    store.unstamp(written)
+    assert STAMP_KEY not in written
+    # The same user keeps the stamp; another user gets a new one.
+    assert store.stamp(written) is True and written[STAMP_KEY] == cookie_data[STAMP_KEY]
+    store.unstamp(written)
+    written["_user_id"] = "bob"
+    assert store.stamp(written) is True and written[STAMP_KEY] != cookie_data[STAMP_KEY]
+
+    opened = MappingSession(cookie_data)
+    assert store.admit(opened, 60) is True and dict(opened) == {"_user_id": "alice"}
+    assert store.revoke_session(opened) is True
+    assert store.admit(MappingSession(cookie_data), 60) is False
+    store.revoke_user("alice")
+    assert store.admit(MappingSession({"_user_id": "alice"})) is False  # no stamp: any revocation of its user
+
+
 @pytest.mark.parametrize("kind", ["memory", "redis"])
 def test_encrypted_interface_admits_a_migrated_signed_cookie(kind, request):
     """A signed cookie the encrypted interface migrates is checked like its own, and keeps its session id."""
