@@ -566,7 +566,8 @@ fn add_vary_cookie(response: &Bound<'_, PyAny>, headers: &Bound<'_, PyAny>) -> P
         let Ok((name, value)) = pair.extract::<(Bound<'_, PyString>, Bound<'_, PyAny>)>() else {
             return fallback();
         };
-        if name.to_str()?.to_lowercase() == "vary" {
+        // As Werkzeug's str.lower() match: no non-ASCII character lowercases to one of "vary".
+        if name.to_str()?.eq_ignore_ascii_case("vary") {
             vary = Some(value);
             break;
         }
