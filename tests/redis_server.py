@@ -125,3 +125,13 @@ def app_builder(request, kind, make):
         close = getattr(store, "close", None)  # RedisRevocations; memory stores hold nothing
         if close is not None:
             close()
+
+
+def wait_until(predicate, timeout=5.0):
+    """Poll ``predicate`` until true or ``timeout`` passes; its last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = predicate()
+        if answer or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.005)

@@ -27,17 +27,8 @@ from itsdangerous_rs.revocation import STAMP_KEY, MemoryRevocations, RedisRevoca
 from redis_server import redis_server  # noqa: F401 - fixture
 from redis_server import own_redis_server  # noqa: F401 - fixture
 from redis_server import app_builder
+from redis_server import wait_until
 from revocation_app import SECRET_KEY, make_app
-
-
-def wait_until(predicate, timeout=5.0):
-    """Poll ``predicate`` until true or ``timeout`` passes; its last answer."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = predicate()
-        if answer or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.005)
 
 
 def make_app_on(interface, redis_url, **options):

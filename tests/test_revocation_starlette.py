@@ -29,21 +29,13 @@ from starlette.testclient import TestClient
 from itsdangerous_rs.revocation import STAMP_KEY, MemoryRevocations, RedisRevocations, RevocableSession
 from itsdangerous_rs.starlette import SessionMiddleware
 from redis_server import app_builder
+from redis_server import wait_until
 from redis_server import free_port
 from redis_server import redis_server  # noqa: F401 - fixture
 from revocation_starlette_app import SECRET_KEY, make_app
 from test_revocation_servers import PROPAGATION_BOUND, login, seconds_until_refused
 
 HERE = Path(__file__).resolve().parent
-
-
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = predicate()
-        if answer or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.005)
 
 
 def cookie_data(cookie: str) -> dict:
