@@ -22,7 +22,7 @@ import pytest
 from differential import random_json
 from differential import random_text
 from differential import same_value
-from flask.json.tag import JSONTag
+from flask_tags import TagOrderedDict
 from flask.sessions import SecureCookieSessionInterface as StockInterface
 from markupsafe import Markup
 
@@ -31,22 +31,6 @@ from itsdangerous_rs.flask import SecureCookieSessionInterface as OurInterface
 SESSIONS = int(os.environ.get("ITSDANGEROUS_RS_FLASK_SESSIONS", "2000"))
 NOW = 1_700_000_000.5
 TAG_KEYS = [" t", " b", " m", " u", " d", " di"]
-
-
-class TagOrderedDict(JSONTag):
-    """A custom tag: sessions using it must take the stock path."""
-
-    __slots__ = ()
-    key = " od"
-
-    def check(self, value):
-        return isinstance(value, OrderedDict)
-
-    def to_json(self, value):
-        return [[k, self.serializer.tag(v)] for k, v in value.items()]
-
-    def to_python(self, value):
-        return OrderedDict(value)
 
 
 def random_tagged(rng: random.Random, depth: int = 0):

@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import flask
 import flask.sessions
-from flask.json.tag import JSONTag
+from flask_tags import TagOrderedDict
 
 from itsdangerous_rs.flask import SecureCookieSessionInterface
 
@@ -105,18 +105,6 @@ def test_a_changed_secret_key_is_seen_at_once(monkeypatch):
 
 def test_a_tag_registered_later_sends_the_session_to_stock(monkeypatch):
     monkeypatch.setattr("time.time", lambda: NOW)
-
-    class TagOrderedDict(JSONTag):
-        key = " od"
-
-        def check(self, value):
-            return isinstance(value, OrderedDict)
-
-        def to_json(self, value):
-            return [[k, self.serializer.tag(v)] for k, v in value.items()]
-
-        def to_python(self, value):
-            return OrderedDict(value)
 
     ours, stock = pair()
     for app in (ours, stock):
