@@ -89,43 +89,43 @@ def same(a, b) -> bool:
     return a == b
 
 
-def stock_dumps(obj, ensure_ascii, sort_keys, compact):
-    seps = (",", ":") if compact else (", ", ": ")
+def stock_result(call):
+    """What the stock ``call()`` returns, or the exception it raises."""
     try:
-        return json.dumps(obj, ensure_ascii=ensure_ascii, sort_keys=sort_keys, separators=seps).encode()
+        return call()
     except Exception as e:  # noqa: BLE001 - any stock failure means "must fall back"
         return e
+
+
+def assert_stock_or_fallback(subject, got, want, must_be_native=False):
+    """The module's rule: Rust's ``got`` is NotImplemented or the same as stock's
+    ``want``, and never a value where stock raised."""
+    if isinstance(want, Exception):
+        assert got is NI, (subject, want)
+        return
+    if must_be_native:
+        assert got is not NI, subject
+    if got is not NI:
+        assert same(got, want), (subject, got, want)
+
+
+def stock_dumps(obj, ensure_ascii, sort_keys, compact):
+    seps = (",", ":") if compact else (", ", ": ")
+    return stock_result(
+        lambda: json.dumps(obj, ensure_ascii=ensure_ascii, sort_keys=sort_keys, separators=seps).encode()
+    )
 
 
 def check_dumps(obj, ensure_ascii, sort_keys, compact, must_be_native=False):
     want = stock_dumps(obj, ensure_ascii, sort_keys, compact)
     got = _core.json_dumps(obj, ensure_ascii, sort_keys, compact, False)
-    if isinstance(want, Exception):
-        assert got is NI, (obj, want)
-        return
-    if must_be_native:
-        assert got is not NI, obj
-    if got is not NI:
-        assert got == want
-
-
-def stock_loads(data: bytes):
-    try:
-        return json.loads(data.decode("utf-8"))
-    except Exception as e:  # noqa: BLE001
-        return e
+    assert_stock_or_fallback(obj, got, want, must_be_native)
 
 
 def check_loads(data: bytes, must_be_native=False):
-    want = stock_loads(data)
+    want = stock_result(lambda: json.loads(data.decode("utf-8")))
     got = _core.json_loads(data, False)
-    if isinstance(want, Exception):
-        assert got is NI, (data, want)
-        return
-    if must_be_native:
-        assert got is not NI, data
-    if got is not NI:
-        assert same(got, want), (data, got, want)
+    assert_stock_or_fallback(data, got, want, must_be_native)
 
 
 # ---------------------------------------------------------------------------
@@ -399,43 +399,18 @@ flask_wild = st.recursive(
 )
 
 
-def stock_flask_dumps(obj):
-    try:
-        return serializer.dumps(obj).encode()
-    except Exception as e:  # noqa: BLE001
-        return e
-
-
-def stock_flask_loads(data: bytes):
-    try:
-        return serializer.loads(data.decode("utf-8"))
-    except Exception as e:  # noqa: BLE001
-        return e
-
-
 def check_flask_dumps(obj, must_be_native=False):
-    want = stock_flask_dumps(obj)
+    """Checks the Rust dumps against Flask's; returns Flask's token (or its exception)."""
+    want = stock_result(lambda: serializer.dumps(obj).encode())
     got = _core.json_dumps(obj, True, True, True, True)
-    if isinstance(want, Exception):
-        assert got is NI, (obj, want)
-        return want
-    if must_be_native:
-        assert got is not NI, obj
-    if got is not NI:
-        assert got == want, obj
+    assert_stock_or_fallback(obj, got, want, must_be_native)
     return want
 
 
 def check_flask_loads(data: bytes, must_be_native=False):
-    want = stock_flask_loads(data)
+    want = stock_result(lambda: serializer.loads(data.decode("utf-8")))
     got = _core.json_loads(data, True)
-    if isinstance(want, Exception):
-        assert got is NI, (data, want)
-        return
-    if must_be_native:
-        assert got is not NI, data
-    if got is not NI:
-        assert same(got, want), (data, got, want)
+    assert_stock_or_fallback(data, got, want, must_be_native)
 
 
 @SETTINGS
