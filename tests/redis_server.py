@@ -4,7 +4,9 @@
 (``--save '' --appendonly no``) and can stop and start it again on the same
 port, for the fault tests.  The ``redis_server`` fixture gives one per test
 module and stops it at the end.  Without ``redis-server`` installed (``.ci/run``
-installs it) the tests that need it are skipped with the reason.
+installs it) the tests that need it are skipped with the reason.  The
+helpers the revocation tests share (``app_builder``, ``wait_until``,
+``run_in_threads``) are here too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 
@@ -135,3 +138,23 @@ def wait_until(predicate, timeout=5.0):
         if answer or time.monotonic() > deadline:
             return answer
         time.sleep(0.005)
+
+
+def run_in_threads(worker, failures, count=8):
+    """Run ``worker(index)`` on ``count`` threads at once and wait for them all.
+
+    An exception ends that worker and goes into ``failures`` as
+    ``("error", repr(exc))``, so the test's ``assert failures == []`` shows it.
+    """
+
+    def guarded(index):
+        try:
+            worker(index)
+        except Exception as exc:  # noqa: BLE001 - reported through failures
+            failures.append(("error", repr(exc)))
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

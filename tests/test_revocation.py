@@ -12,7 +12,6 @@ middleware's are in test_revocation_starlette.py.
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 import uuid
 
@@ -27,6 +26,7 @@ from itsdangerous_rs.revocation import STAMP_KEY, MemoryRevocations, RedisRevoca
 from redis_server import redis_server  # noqa: F401 - fixture
 from redis_server import own_redis_server  # noqa: F401 - fixture
 from redis_server import app_builder
+from redis_server import run_in_threads
 from redis_server import wait_until
 from revocation_app import SECRET_KEY, make_app
 
@@ -270,36 +270,29 @@ def test_concurrent_requests_and_revocations(store_app):
     counter = itertools.count()
 
     def worker(index):
-        try:
-            for round_ in range(15):
-                user = f"u{index}-{round_}"
-                home, away = (app_a, app_b) if (index + round_) % 2 else (app_b, app_a)
-                keeper = home.test_client()
-                keeper.post(f"/login/{user}")
-                victim = home.test_client()
-                victim.post(f"/login/{user}")
-                copy = away.test_client()
-                copy.set_cookie("session", victim.get_cookie("session").value)
-                if copy.get("/").text != f"user:{user}":
-                    failures.append(("false refusal", user))
-                if next(counter) % 2:
-                    victim.post("/logout")  # revoke_session
-                else:
-                    time.sleep(0.002)
-                    (store_a if home is app_a else store_b).revoke_user(user)
-                    keeper = None
-                if not propagated(copy):
-                    failures.append(("lost revocation", user))
-                if keeper is not None and keeper.get("/").text != f"user:{user}":
-                    failures.append(("false refusal of another session", user))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            failures.append(("error", repr(exc)))
+        for round_ in range(15):
+            user = f"u{index}-{round_}"
+            home, away = (app_a, app_b) if (index + round_) % 2 else (app_b, app_a)
+            keeper = home.test_client()
+            keeper.post(f"/login/{user}")
+            victim = home.test_client()
+            victim.post(f"/login/{user}")
+            copy = away.test_client()
+            copy.set_cookie("session", victim.get_cookie("session").value)
+            if copy.get("/").text != f"user:{user}":
+                failures.append(("false refusal", user))
+            if next(counter) % 2:
+                victim.post("/logout")  # revoke_session
+            else:
+                time.sleep(0.002)
+                (store_a if home is app_a else store_b).revoke_user(user)
+                keeper = None
+            if not propagated(copy):
+                failures.append(("lost revocation", user))
+            if keeper is not None and keeper.get("/").text != f"user:{user}":
+                failures.append(("false refusal of another session", user))
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(worker, failures)
     assert failures == []
 
 

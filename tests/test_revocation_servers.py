@@ -19,6 +19,7 @@ import pytest
 
 from redis_server import redis_server  # noqa: F401 - fixture
 from redis_server import own_redis_server  # noqa: F401 - fixture
+from redis_server import run_in_threads
 
 APP = Path(__file__).resolve().parent / "revocation_app.py"
 PROPAGATION_BOUND = 1.0
@@ -123,35 +124,28 @@ def test_concurrent_requests_and_revocations_on_two_servers(servers):
     failures = []
 
     def worker(index):
-        try:
-            for round_ in range(6):
-                user = f"t{index}-{round_}"
-                home, away = (a, b) if (index + round_) % 2 else (b, a)
-                keeper, keeper_cookie = login(home, user)
-                _, cookie = login(away, user)
-                copy = home.client(cookie)
-                if copy.get("/").text != f"user:{user}":
-                    failures.append(("false refusal", user))
-                started = time.monotonic()
-                if round_ % 2:
-                    away.client(cookie).post("/logout")
-                    expect_keeper = True
-                else:
-                    time.sleep(0.002)
-                    away.client().post(f"/revoke-user/{user}")
-                    expect_keeper = False
-                if seconds_until_refused(copy, started) >= PROPAGATION_BOUND:
-                    failures.append(("lost or late revocation", user))
-                if expect_keeper and away.client(keeper_cookie).get("/").text != f"user:{user}":
-                    failures.append(("false refusal after logout of another session", user))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            failures.append(("error", repr(exc)))
+        for round_ in range(6):
+            user = f"t{index}-{round_}"
+            home, away = (a, b) if (index + round_) % 2 else (b, a)
+            keeper, keeper_cookie = login(home, user)
+            _, cookie = login(away, user)
+            copy = home.client(cookie)
+            if copy.get("/").text != f"user:{user}":
+                failures.append(("false refusal", user))
+            started = time.monotonic()
+            if round_ % 2:
+                away.client(cookie).post("/logout")
+                expect_keeper = True
+            else:
+                time.sleep(0.002)
+                away.client().post(f"/revoke-user/{user}")
+                expect_keeper = False
+            if seconds_until_refused(copy, started) >= PROPAGATION_BOUND:
+                failures.append(("lost or late revocation", user))
+            if expect_keeper and away.client(keeper_cookie).get("/").text != f"user:{user}":
+                failures.append(("false refusal after logout of another session", user))
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(worker, failures)
     assert failures == []
 
 
