@@ -25,7 +25,19 @@ APP = Path(__file__).resolve().parent / "revocation_app.py"
 PROPAGATION_BOUND = 1.0
 
 
-class AppServer:
+class ServerProcess:
+    """An app server in a child process, listening at ``self.base``."""
+
+    base: str
+
+    def client(self, cookie: str | None = None) -> httpx.Client:
+        client = httpx.Client(base_url=self.base, timeout=10, follow_redirects=False)
+        if cookie is not None:
+            client.cookies.set("session", cookie, domain="127.0.0.1")
+        return client
+
+
+class AppServer(ServerProcess):
     def __init__(self, redis_url: str, **env: str) -> None:
         import os
 
@@ -40,12 +52,6 @@ class AppServer:
             self.process.wait(10)
             raise RuntimeError("the app server did not start")
         self.base = f"http://127.0.0.1:{int(port)}"
-
-    def client(self, cookie: str | None = None) -> httpx.Client:
-        client = httpx.Client(base_url=self.base, timeout=10, follow_redirects=False)
-        if cookie is not None:
-            client.cookies.set("session", cookie, domain="127.0.0.1")
-        return client
 
     def stop(self) -> None:
         self.process.terminate()
@@ -62,7 +68,7 @@ def servers(redis_server):
             server.stop()
 
 
-def login(server: AppServer, user: str) -> tuple[httpx.Client, str]:
+def login(server: ServerProcess, user: str) -> tuple[httpx.Client, str]:
     client = server.client()
     assert client.post(f"/login/{user}").text == "logged in"
     return client, client.cookies["session"]

@@ -33,7 +33,7 @@ from redis_server import wait_until
 from redis_server import free_port
 from redis_server import redis_server  # noqa: F401 - fixture
 from revocation_starlette_app import SECRET_KEY, make_app
-from test_revocation_servers import PROPAGATION_BOUND, login, seconds_until_refused
+from test_revocation_servers import PROPAGATION_BOUND, ServerProcess, login, seconds_until_refused
 
 HERE = Path(__file__).resolve().parent
 
@@ -166,7 +166,7 @@ def test_max_age_none_refuses_cookies_older_than_the_store_keeps_revocations():
     assert client_with(revocable, old).get("/").json() == {"user_id": "alice"}
 
 
-class UvicornServer:
+class UvicornServer(ServerProcess):
     """The recipe app under uvicorn on 127.0.0.1 and a free port, its store on ``redis_url``."""
 
     def __init__(self, redis_url: str) -> None:
@@ -189,12 +189,6 @@ class UvicornServer:
                     self.stop()
                     raise RuntimeError(self.process.stdout.read().decode(errors="replace"))
                 time.sleep(0.1)
-
-    def client(self, cookie: str | None = None) -> httpx.Client:
-        client = httpx.Client(base_url=self.base, timeout=10, follow_redirects=False)
-        if cookie is not None:
-            client.cookies.set("session", cookie, domain="127.0.0.1")
-        return client
 
     def stop(self) -> None:
         if self.process.poll() is None:
