@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
+import time
 import typing as t
 
 ALPHABETS = [
@@ -61,6 +63,17 @@ def same_value(a: t.Any, b: t.Any) -> bool:
     if isinstance(a, dict):
         return list(a) == list(b) and all(same_value(a[k], b[k]) for k in a)
     return a == b
+
+
+@contextlib.contextmanager
+def clock_frozen_at(now: float) -> t.Iterator[None]:
+    """``time.time()`` answers ``now`` inside; for module-scoped fixtures, where monkeypatch is not available."""
+    real = time.time
+    time.time = lambda: now
+    try:
+        yield
+    finally:
+        time.time = real
 
 
 RECURSION = "maximum recursion depth exceeded"

@@ -35,6 +35,7 @@ import flask
 import flask.sessions
 import itsdangerous
 import pytest
+from differential import clock_frozen_at
 from differential import outcome
 from hypothesis import HealthCheck
 from hypothesis import given
@@ -64,10 +65,8 @@ HYPOTHESIS = settings(
 @pytest.fixture(scope="module", autouse=True)
 def frozen_clock():
     # Hypothesis dislikes function-scoped fixtures; patch for the whole module.
-    real = time.time
-    time.time = lambda: NOW
-    yield
-    time.time = real
+    with clock_frozen_at(NOW):
+        yield
     print("\nhostile-input differential cases:", dict(sorted(COUNTS.items())), "total", sum(COUNTS.values()))
 
 

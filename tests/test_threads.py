@@ -13,7 +13,6 @@ import hashlib
 import random
 import sys
 import threading
-import time
 import uuid
 from datetime import datetime
 from datetime import timezone
@@ -22,6 +21,7 @@ import flask
 import flask.sessions
 import itsdangerous
 import pytest
+from differential import clock_frozen_at
 from differential import outcome
 from differential import same_outcome
 from markupsafe import Markup
@@ -52,10 +52,8 @@ SESSIONS = [
 
 @pytest.fixture(scope="module", autouse=True)
 def frozen_clock():
-    real = time.time
-    time.time = lambda: NOW
-    yield
-    time.time = real
+    with clock_frozen_at(NOW):
+        yield
 
 
 def _pairs():
