@@ -56,6 +56,7 @@ from itsdangerous_rs.fernet import Fernet as OurFernet
 from itsdangerous_rs.flask import EncryptedSessionInterface
 from itsdangerous_rs.flask import SecureCookieSessionInterface as OurSignedInterface
 from itsdangerous_rs.flask import _context_allows
+from test_bench import wsgi_call  # python puts this script's folder, benches/, on sys.path
 
 SECRET = "benchmark secret key, 32 bytes.."
 RING = 256
@@ -149,20 +150,6 @@ def environ_for(cookie: str) -> dict:
         return builder.get_environ()
     finally:
         builder.close()
-
-
-def _start_response(status, headers, exc_info=None):
-    return None
-
-
-def wsgi_call(app, environ: dict) -> bytes:
-    app_iter = app(environ.copy(), _start_response)
-    try:
-        return b"".join(app_iter)
-    finally:
-        close = getattr(app_iter, "close", None)
-        if close is not None:
-            close()
 
 
 def request_ring(app) -> itertools.cycle:
