@@ -134,6 +134,22 @@ def time_calls(app, envs, calls) -> tuple[float, float]:
     return (time.thread_time() - cpu_started) / calls * 1e6, (time.perf_counter() - wall_started) / calls * 1e6
 
 
+def interleaved_rounds(rounds, views, cases):
+    """The order to time in: ``(view, case)`` for each case once per view and
+    round, the cases shuffled anew each time, the garbage collector off until
+    the last. A round is short, so its cases see the same machine state."""
+    names = list(cases)
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for view in views:
+                random.shuffle(names)
+                for name in names:
+                    yield view, name
+    finally:
+        gc.enable()
+
+
 def preload(store) -> None:
     """10,000 revoked session ids and 1,000 revoked users, none of them the
     benchmark's cookies', so every check is a miss, as for nearly every request."""
@@ -165,16 +181,8 @@ def request_cost(url, rounds, calls) -> dict:
             body = b"".join(app(dict(workloads[name][view][0]), start_response))
             assert body in (b"user0", b"ok"), (name, view, body)
     results = {view: {name: [] for name in apps} for view in ("read", "write")}
-    names = list(apps)
-    gc.disable()
-    try:
-        for _ in range(rounds):
-            for view in ("read", "write"):
-                random.shuffle(names)  # a round is short, so its cases see the same machine state
-                for name in names:
-                    results[view][name].append(time_calls(apps[name], workloads[name][view], calls))
-    finally:
-        gc.enable()
+    for view, name in interleaved_rounds(rounds, ("read", "write"), apps):
+        results[view][name].append(time_calls(apps[name], workloads[name][view], calls))
     redis_store.close()
     summary = {}
     for view, by_case in results.items():

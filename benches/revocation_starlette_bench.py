@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
-import random
 import statistics
 import sys
 import time
@@ -37,7 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from itsdangerous_rs.revocation import MemoryRevocations, RedisRevocations  # noqa: E402
 from itsdangerous_rs.starlette import SessionMiddleware  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
-from revocation_bench import preload  # noqa: E402
+from revocation_bench import interleaved_rounds, preload  # noqa: E402
 
 SECRET = "bench secret"
 
@@ -118,16 +116,10 @@ async def run(url, rounds, calls):
             await middleware(workloads[name][view][0], receive, keep)
             assert sent[-1]["body"] == b"user0", (name, view, sent)
     results = {view: {name: [] for name in cases} for view in ("read", "write")}
-    names = list(cases)
-    gc.disable()
     try:
-        for _ in range(rounds):
-            for view in ("read", "write"):
-                random.shuffle(names)
-                for name in names:
-                    results[view][name].append(await time_calls(cases[name], workloads[name][view], calls))
+        for view, name in interleaved_rounds(rounds, ("read", "write"), cases):
+            results[view][name].append(await time_calls(cases[name], workloads[name][view], calls))
     finally:
-        gc.enable()
         redis_store.close()
     for view, by_case in results.items():
         base = by_case["none"]
