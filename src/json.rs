@@ -24,7 +24,7 @@ use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
-    PyBytes, PyDateAccess, PyDateTime, PyDict, PyList, PyString, PyTimeAccess, PyTuple, PyTzInfo,
+    PyBytes, PyDateAccess, PyDateTime, PyDict, PyList, PyString, PyTimeAccess, PyTuple, PyType, PyTzInfo,
     PyTzInfoAccess,
 };
 
@@ -715,6 +715,9 @@ struct PyBuilder<'py, 'c> {
     py: Python<'py>,
     keys: Option<std::sync::MutexGuard<'c, KeyCache>>,
     flask_tags: bool,
+    /// The class of the outermost object, if not `dict` (see [`load_py_as`]);
+    /// taken by the first `object_begin`, which is the outermost object's.
+    outer_class: Option<Bound<'py, PyType>>,
     /// Items of the arrays under construction, innermost last.
     stack: Vec<Bound<'py, PyAny>>,
     /// NUL-terminated scratch for big integers.
@@ -764,7 +767,10 @@ impl<'py> Builder for PyBuilder<'py, '_> {
         Ok(ffi::list::from_tail(self.py, &mut self.stack, mark)?)
     }
     fn object_begin(&mut self) -> Result<Self::Object, Fallback> {
-        Ok(ffi::dict::new(self.py)?)
+        match self.outer_class.take() {
+            None => Ok(ffi::dict::new(self.py)?),
+            Some(class) => class.call0()?.cast_into::<PyDict>().map_err(|_| Fallback),
+        }
     }
     #[inline]
     fn object_insert(
@@ -868,6 +874,26 @@ pub fn load_py<'py>(
     json: &[u8],
     flask_tags: bool,
 ) -> Result<Bound<'py, PyAny>, Fallback> {
+    load_with(py, json, flask_tags, None)
+}
+
+/// `dict_class(json.loads(text))` for a `dict` subclass whose `__new__` and
+/// `__init__` are dict's, built in place: the outermost object is made an
+/// instance of `dict_class` and filled as `dict.__init__` would fill it, so
+/// no intermediate dict is built, copied and freed. Any other document (a
+/// list, a number) comes back as `json.loads` gives it.
+pub fn load_py_as<'py>(py: Python<'py>, json: &[u8], dict_class: &Bound<'py, PyType>) -> Result<Bound<'py, PyAny>, Fallback> {
+    // The first object begun is the outermost one only in a document that is an object.
+    let is_object = json.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) == Some(&b'{');
+    load_with(py, json, false, is_object.then(|| dict_class.clone()))
+}
+
+fn load_with<'py>(
+    py: Python<'py>,
+    json: &[u8],
+    flask_tags: bool,
+    outer_class: Option<Bound<'py, PyType>>,
+) -> Result<Bound<'py, PyAny>, Fallback> {
     // Uncontended in practice (the GIL serializes callers); skip the cache
     // rather than wait if another thread has it.
     let keys = KEY_CACHE.try_lock().ok();
@@ -875,6 +901,7 @@ pub fn load_py<'py>(
         py,
         keys,
         flask_tags,
+        outer_class,
         stack: Vec::new(),
         digits: Vec::new(),
     };

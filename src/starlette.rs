@@ -11,9 +11,10 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyFloat, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyTuple, PyType};
 
-use super::json::{dump_py_dict_subclass, load_py, DumpOptions};
+use super::ffi;
+use super::json::{dump_py_dict_subclass, load_py_as, DumpOptions};
 use itsdangerous_core::cookie::find_cookie_starlette;
 use itsdangerous_core::protocol::encoding::{decode_standard_canonical, encode_standard_into};
 use itsdangerous_core::protocol::signing::{Digest, KeyDerivation, SignerConfig, SigningKeys};
@@ -42,8 +43,8 @@ pub struct StarletteSessionCodec {
 enum Loaded<'py, 'a> {
     /// No cookie, or a bad, expired or malformed signature: stock's `Session()`.
     Empty,
-    /// The session's contents.
-    Dict(Bound<'py, PyAny>),
+    /// The session: an instance of the session class.
+    Session(Bound<'py, PyAny>),
     /// A verified payload this codec cannot decode exactly like stock:
     /// Python runs `json.loads(b64decode(payload))` on it.
     Payload(&'a [u8]),
@@ -60,7 +61,14 @@ fn whole_seconds(now: &Bound<'_, PyAny>) -> Option<i64> {
 }
 
 impl StarletteSessionCodec {
-    fn verify_and_decode<'py, 'a>(&self, py: Python<'py>, value: &'a [u8], max_age: Option<i64>, now: i64) -> Loaded<'py, 'a> {
+    fn verify_and_decode<'py, 'a>(
+        &self,
+        py: Python<'py>,
+        value: &'a [u8],
+        max_age: Option<i64>,
+        now: i64,
+        session_class: &Bound<'py, PyType>,
+    ) -> Loaded<'py, 'a> {
         let Ok(unsigned) = self.signer.unsign_timed(value, max_age, now) else {
             return Loaded::Empty;
         };
@@ -68,8 +76,8 @@ impl StarletteSessionCodec {
         let Some(json) = decode_standard_canonical(payload) else {
             return Loaded::Payload(payload);
         };
-        match load_py(py, &json, false) {
-            Ok(obj) if obj.is_exact_instance_of::<pyo3::types::PyDict>() => Loaded::Dict(obj),
+        match load_py_as(py, &json, session_class) {
+            Ok(obj) if obj.get_type().is(session_class) => Loaded::Session(obj),
             // A list of pairs, a number, bad JSON...: Python decides.
             _ => Loaded::Payload(payload),
         }
@@ -78,7 +86,7 @@ impl StarletteSessionCodec {
     fn loaded_to_py<'py>(py: Python<'py>, loaded: Loaded<'py, '_>) -> Bound<'py, PyAny> {
         match loaded {
             Loaded::Empty => py.None().into_bound(py),
-            Loaded::Dict(obj) => obj,
+            Loaded::Session(obj) => obj,
             Loaded::Payload(payload) => PyBytes::new(py, payload).into_any(),
         }
     }
@@ -124,11 +132,19 @@ impl StarletteSessionCodec {
         })
     }
 
-    /// The session from the scope's `headers` list: the contents as a `dict`,
-    /// `None` for an empty session (no cookie, or a bad signature), `bytes`
+    /// The session from the scope's `headers` list: an instance of
+    /// `session_class` (a dict subclass with dict's `__new__` and `__init__`)
+    /// holding the contents, `None` for an empty session (no cookie, or a bad signature), `bytes`
     /// for a verified payload Python must decode, or `NotImplemented` when
     /// the headers need Starlette's own parser (then call `load_value`).
-    fn load<'py>(&self, py: Python<'py>, headers: &Bound<'py, PyList>, max_age: Option<i64>, now: &Bound<'py, PyAny>) -> Bound<'py, PyAny> {
+    fn load<'py>(
+        &self,
+        py: Python<'py>,
+        headers: &Bound<'py, PyList>,
+        max_age: Option<i64>,
+        now: &Bound<'py, PyAny>,
+        session_class: &Bound<'py, PyType>,
+    ) -> Bound<'py, PyAny> {
         let not_implemented = || py.NotImplemented().into_bound(py);
         let Some(now) = whole_seconds(now) else {
             return not_implemented();
@@ -158,15 +174,71 @@ impl StarletteSessionCodec {
         let Some((header, start, end)) = found else {
             return py.None().into_bound(py);
         };
-        Self::loaded_to_py(py, self.verify_and_decode(py, &header.as_bytes()[start..end], max_age, now))
+        Self::loaded_to_py(py, self.verify_and_decode(py, &header.as_bytes()[start..end], max_age, now, session_class))
     }
 
     /// As `load`, for a cookie value Starlette's parser found (as UTF-8 bytes).
-    fn load_value<'py>(&self, py: Python<'py>, value: &Bound<'py, PyBytes>, max_age: Option<i64>, now: &Bound<'py, PyAny>) -> Bound<'py, PyAny> {
+    fn load_value<'py>(
+        &self,
+        py: Python<'py>,
+        value: &Bound<'py, PyBytes>,
+        max_age: Option<i64>,
+        now: &Bound<'py, PyAny>,
+        session_class: &Bound<'py, PyType>,
+    ) -> Bound<'py, PyAny> {
         let Some(now) = whole_seconds(now) else {
             return py.NotImplemented().into_bound(py);
         };
-        Self::loaded_to_py(py, self.verify_and_decode(py, value.as_bytes(), max_age, now))
+        Self::loaded_to_py(py, self.verify_and_decode(py, value.as_bytes(), max_age, now, session_class))
+    }
+
+    /// Stock's `send_wrapper` edits of an `http.response.start` message for
+    /// `session`, an exact `starlette.middleware.sessions.Session`: `Vary:
+    /// Cookie` once it was accessed, a new `Set-Cookie` once it was modified
+    /// and is not empty (`now_fn()` gives the time). `True` when done;
+    /// `NotImplemented`, with nothing changed, where Starlette's own steps
+    /// must run: an emptied session, a value `dump` declines, headers that
+    /// are not a list of `(bytes, bytes)` pairs.
+    fn edit_response_start<'py>(
+        &self,
+        py: Python<'py>,
+        message: &Bound<'py, PyDict>,
+        session: &Bound<'py, PyDict>,
+        now_fn: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let not_implemented = || Ok(py.NotImplemented().into_bound(py));
+        let accessed = session.getattr(pyo3::intern!(py, "accessed"))?.is_truthy()?;
+        let modified = session.getattr(pyo3::intern!(py, "modified"))?.is_truthy()?;
+        let headers = match message.get_item(pyo3::intern!(py, "headers"))? {
+            None => None,
+            Some(headers) => match headers.cast_into_exact::<PyList>() {
+                Ok(list) => Some(list),
+                Err(_) => return not_implemented(),
+            },
+        };
+        if !accessed && !modified {
+            if headers.is_none() {
+                message.set_item(pyo3::intern!(py, "headers"), PyList::empty(py))?;
+            }
+            return Ok(true.into_pyobject(py)?.to_owned().into_any());
+        }
+        let set_cookie = if modified {
+            if session.is_empty() || session_items_overridden(session)? {
+                return not_implemented();
+            }
+            let value = self.dump(py, session.as_any(), &now_fn.call0()?);
+            match value.cast_into::<PyBytes>() {
+                Ok(value) => Some(value),
+                Err(_) => return not_implemented(),
+            }
+        } else {
+            None
+        };
+        let Some(edited) = edited_headers(py, headers.as_ref(), accessed, set_cookie) else {
+            return not_implemented();
+        };
+        message.set_item(pyo3::intern!(py, "headers"), edited)?;
+        Ok(true.into_pyobject(py)?.to_owned().into_any())
     }
 
     /// The whole `Set-Cookie` value for `session` (a dict, or a dict subclass
@@ -189,6 +261,75 @@ impl StarletteSessionCodec {
         header.extend_from_slice(&self.header_suffix);
         PyBytes::new(py, &header).into_any()
     }
+}
+
+/// Whether `json.dumps(session)` would read other items than the dict's own:
+/// its encoder calls `items()`, so an `items` on the class or the instance
+/// other than `dict.items` decides what is written.
+fn session_items_overridden(session: &Bound<'_, PyDict>) -> PyResult<bool> {
+    let py = session.py();
+    let name = pyo3::intern!(py, "items");
+    let dict_items = py.get_type::<PyDict>().getattr(name)?;
+    if !session.get_type().getattr(name)?.is(&dict_items) {
+        return Ok(true);
+    }
+    Ok(match ffi::call::instance_dict(session.as_any()) {
+        Ok(attributes) => attributes.contains(name)?,
+        Err(_) => false, // no instance dict: nothing can shadow the class's
+    })
+}
+
+/// The headers of a response start after stock's `MutableHeaders(scope=message)`
+/// edits: a copy of `headers` (a list of `(bytes, bytes)` pairs) with
+/// `add_vary_header("Cookie")` applied when `vary`, then `set_cookie`
+/// appended. `None` (nothing built) for pairs of any other shape, which
+/// Starlette's own code must handle.
+fn edited_headers<'py>(
+    py: Python<'py>,
+    headers: Option<&Bound<'py, PyList>>,
+    vary: bool,
+    set_cookie: Option<Bound<'py, PyBytes>>,
+) -> Option<Bound<'py, PyList>> {
+    let items: Vec<Bound<'py, PyAny>> = headers.map(|list| list.iter().collect()).unwrap_or_default();
+    let mut vary_at: Vec<usize> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let pair = item.cast::<PyTuple>().ok().filter(|pair| pair.is_exact_instance_of::<PyTuple>() && pair.len() == 2)?;
+        let key = pair.get_item(0).ok()?;
+        if !key.is_exact_instance_of::<PyBytes>() {
+            return None;
+        }
+        if vary && key.cast::<PyBytes>().ok()?.as_bytes() == b"vary" {
+            if !pair.get_item(1).ok()?.is_exact_instance_of::<PyBytes>() {
+                return None;
+            }
+            vary_at.push(index);
+        }
+    }
+    let mut items = items;
+    if vary {
+        // getlist("vary") joined with "Cookie", into the first vary header; the others go.
+        let mut value: Vec<u8> = Vec::new();
+        for &index in &vary_at {
+            let pair = items[index].cast::<PyTuple>().ok()?;
+            value.extend_from_slice(pair.get_item(1).ok()?.cast::<PyBytes>().ok()?.as_bytes());
+            value.extend_from_slice(b", ");
+        }
+        value.extend_from_slice(b"Cookie");
+        let header = (PyBytes::new(py, b"vary"), PyBytes::new(py, &value)).into_pyobject(py).ok()?.into_any();
+        match vary_at.split_first() {
+            Some((&first, rest)) => {
+                for &index in rest.iter().rev() {
+                    items.remove(index);
+                }
+                items[first] = header;
+            }
+            None => items.push(header),
+        }
+    }
+    if let Some(value) = set_cookie {
+        items.push((PyBytes::new(py, b"set-cookie"), value).into_pyobject(py).ok()?.into_any());
+    }
+    PyList::new(py, items).ok()
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

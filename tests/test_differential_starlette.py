@@ -340,11 +340,82 @@ def test_the_rust_codec_serves_ordinary_requests(frozen_clock):
     data = {"user": "é", "n": [1, 2]}
     cookie = stock_cookie(data)
     headers = [(b"host", b"x"), (b"cookie", b"a=1; session=" + cookie)]
-    assert codec.load(headers, middleware.max_age, NOW) == data
-    assert codec.load([(b"cookie", b"session=" + cookie[:-2])], 60, NOW) is None
-    assert codec.load([(b"cookie", b'session="q"')], 60, NOW) is NotImplemented
-    assert codec.load([], 60, NOW) is None
+    loaded = codec.load(headers, middleware.max_age, NOW, Session)
+    assert type(loaded) is Session and loaded == data and not loaded.accessed
+    assert codec.load([(b"cookie", b"session=" + cookie[:-2])], 60, NOW, Session) is None
+    assert codec.load([(b"cookie", b'session="q"')], 60, NOW, Session) is NotImplemented
+    assert codec.load([], 60, NOW, Session) is None
     session = Session(data)
     value = codec.dump(session, NOW)
     assert value.startswith(b"session=" + cookie)
     assert codec.dump(Session({"x": object()}), NOW) is NotImplemented
+    session["n"] = [3]
+    message = {"type": "http.response.start", "headers": [(b"vary", b"Accept")]}
+    assert codec.edit_response_start(message, session, time.time) is True
+    assert message["headers"] == [(b"vary", b"Accept, Cookie"), (b"set-cookie", codec.dump(session, NOW))]
+
+
+@pytest.mark.parametrize(
+    "message_headers",
+    [
+        None,  # no "headers" key
+        [[b"content-type", b"text/plain"]],  # pairs as lists
+        ((b"vary", b"Accept"),),  # a tuple of pairs
+        [(b"vary", "str value")],
+        [("content-type", b"text/plain")],  # a str name
+    ],
+)
+@pytest.mark.parametrize("action", ["none", "read", "update", "clear"])
+def test_response_start_edits_of_odd_messages_match_stock(frozen_clock, message_headers, action):
+    """Where the Rust edit declines, nothing is changed before Starlette's own steps run."""
+    cookie = b"session=" + stock_cookie({"a": 1})
+    results = []
+    for middleware in (StockMiddleware, OurMiddleware):
+        sent = []
+
+        async def app(scope, receive, send):
+            session = scope["session"]
+            if action == "read":
+                session.mark_accessed()
+            elif action == "update":
+                session["b"] = 2
+            elif action == "clear":
+                session.clear()
+            message = {"type": "http.response.start", "status": 200}
+            if message_headers is not None:
+                message["headers"] = message_headers
+            await send(message)
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "headers": [(b"cookie", cookie)]}
+        try:
+            asyncio.run(middleware(app, secret_key=SECRET)(scope, None, send))
+            results.append([tuple(pair) for pair in sent[0]["headers"]])
+        except Exception as exc:  # a str value: both fail the same way
+            results.append(type(exc))
+    assert results[0] == results[1]
+
+
+def test_settings_changed_during_the_request_are_honoured(frozen_clock):
+    """Stock reads its settings when the response starts, not when the request came in."""
+    results = []
+    for middleware in (StockMiddleware, OurMiddleware):
+        def factory(app, middleware=middleware):
+            instance = middleware(app, secret_key=SECRET)
+
+            async def changing_app(scope, receive, send):
+                instance.path = "/later"
+                await app(scope, receive, send)
+
+            instance.app = changing_app
+            return instance
+
+        results.append(request(factory, [], "update", {"a": 1}))
+    assert results[0] == results[1]
+    assert b"path=/later" in set_cookie_header(results[1][0])
+
+
+def set_cookie_header(headers) -> bytes:
+    return next(value for key, value in headers if key == b"set-cookie")

@@ -1,5 +1,6 @@
 """Type stubs for the Rust extension module."""
 
+from collections.abc import Callable
 from typing import Any, final
 
 from typing_extensions import disjoint_base
@@ -121,9 +122,11 @@ class StarletteSessionCodec:
     """Starlette 1.x ``SessionMiddleware``'s cookie work (``src/starlette.rs``)."""
 
     def __new__(cls, secret_key: bytes, cookie_name: bytes, header_suffix: bytes) -> StarletteSessionCodec: ...
-    def load(self, headers: list[Any], max_age: int | None, now: float) -> Any:
-        """The session dict, None (empty), a verified payload (bytes) for Python, or NotImplemented."""
-    def load_value(self, value: bytes, max_age: int | None, now: float) -> Any: ...
+    def load(self, headers: list[Any], max_age: int | None, now: float, session_class: type[dict[str, Any]]) -> Any:
+        """A ``session_class`` session, None (empty), a verified payload (bytes) for Python, or NotImplemented."""
+    def load_value(self, value: bytes, max_age: int | None, now: float, session_class: type[dict[str, Any]]) -> Any: ...
+    def edit_response_start(self, message: dict[str, Any], session: dict[str, Any], now_fn: Callable[[], float]) -> Any:
+        """Stock's ``Vary``/``Set-Cookie`` edits of a response start: True, or NotImplemented for stock's steps."""
     def dump(self, session: dict[str, Any], now: float) -> Any:
         """The whole ``Set-Cookie`` value (bytes), or NotImplemented for stock's steps."""
 

@@ -78,7 +78,7 @@ def _add_vary_cookie(raw: list[t.Any]) -> None:
         raw.append((b"vary", b"Cookie"))
         return
     # Latin-1 decode, join and encode again is the identity on the bytes.
-    value = b", ".join([raw[index][1] for index in found] + [b"Cookie"])
+    value = ", ".join([raw[index][1].decode("latin-1") for index in found] + ["Cookie"]).encode("latin-1")
     for index in reversed(found[1:]):
         del raw[index]
     raw[found[0]] = (b"vary", value)
@@ -173,14 +173,16 @@ class SessionMiddleware:
             return math.ceil(self.revocations.max_age)
         return max_age
 
-    def _load_with_starlette_parser(self, scope: t.Any, codec: t.Any, max_age: int | None) -> t.Any:
+    def _load_with_starlette_parser(
+        self, scope: t.Any, codec: t.Any, max_age: int | None, session_class: type[Session]
+    ) -> t.Any:
         """``load``'s answer for headers only Starlette's cookie parser reads."""
         cookies = HTTPConnection(scope).cookies
         if self.session_cookie not in cookies:
             return None
         data = cookies[self.session_cookie].encode("utf-8")
         if codec is not None:
-            loaded = codec.load_value(data, max_age, time.time())
+            loaded = codec.load_value(data, max_age, time.time(), session_class)
             if loaded is not NotImplemented:
                 return loaded
         try:
@@ -224,13 +226,13 @@ class SessionMiddleware:
             scope["headers"] = headers = list(headers)
         revocations = self.revocations
         max_age = self.max_age if revocations is None else self._verify_max_age()
-        loaded = codec.load(headers, max_age, time.time()) if codec is not None else NotImplemented
-        if loaded is NotImplemented:
-            loaded = self._load_with_starlette_parser(scope, codec, max_age)
         session_class = Session if revocations is None else RevocableStarletteSession
-        # A dict: the session; None: empty; bytes: a verified payload for Python.
-        if type(loaded) is dict:
-            session = session_class(loaded)
+        loaded = codec.load(headers, max_age, time.time(), session_class) if codec is not None else NotImplemented
+        if loaded is NotImplemented:
+            loaded = self._load_with_starlette_parser(scope, codec, max_age, session_class)
+        # A session_class: the session; None: empty; bytes: a verified payload for Python.
+        if type(loaded) is session_class:
+            session = loaded
         elif loaded is not None:
             session = _decode_payload(loaded, session_class)
         else:
@@ -243,6 +245,17 @@ class SessionMiddleware:
         async def send_wrapper(message: t.Any) -> None:
             if message["type"] == "http.response.start":
                 session = scope["session"]
+                rs_codec = self._rs_codec  # as stock, the settings of now
+                if (
+                    revocations is None
+                    and type(session) is Session
+                    and type(message) is dict
+                    and rs_codec is not None
+                    and rs_codec is not _UNBUILT
+                    and rs_codec.edit_response_start(message, session, time.time) is True
+                ):
+                    await send(message)
+                    return
                 raw = message.setdefault("headers", [])
                 accessed = session.accessed
                 if accessed or session.modified or type(raw) is not list:
