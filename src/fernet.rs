@@ -374,7 +374,7 @@ impl FernetKeys {
     }
 
     /// A token (`str`) for `data` at `int(now)`.
-    fn encrypt<'py>(&self, py: Python<'py>, data: &[u8], now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn encrypt<'py>(&self, py: Python<'py>, data: &[u8], now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let timestamp = u64::try_from(seconds(now)?).map_err(|_| PyValueError::new_err("the clock is before 1970"))?;
         let token = self.keys[0].encrypt_from_parts(data, timestamp, &fresh_iv()?);
         // SAFETY: base64 output is ASCII.
@@ -389,7 +389,7 @@ impl FernetKeys {
     /// A session dict as one token (`str`): Flask's tagged JSON, encrypted;
     /// NotImplemented for what Flask's Python serializer must write. The
     /// caller has checked that the app context allows the engine.
-    fn session_dumps<'py>(&self, py: Python<'py>, session: &Bound<'py, PyDict>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn session_dumps<'py>(&self, py: Python<'py>, session: &Bound<'py, PyDict>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let mut json = Vec::with_capacity(256);
         if dump_py(session.as_any(), &FLASK_SESSION_JSON, &mut json).is_err() {
             return Ok(py.NotImplemented().into_bound(py));
@@ -400,7 +400,7 @@ impl FernetKeys {
     /// The session object of a token; None for an invalid or expired token;
     /// NotImplemented when Flask's Python serializer must read the JSON. The
     /// caller has checked that the app context allows the engine.
-    fn session_loads<'py>(&self, py: Python<'py>, token: &Bound<'py, PyAny>, ttl: Option<i64>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn session_loads<'py>(&self, py: Python<'py>, token: &Bound<'py, PyAny>, ttl: Option<i64>, now: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let Some(json) = self.decrypt_bytes(token, ttl, now)? else {
             return Ok(py.None().into_bound(py));
         };

@@ -20,6 +20,7 @@ use pyo3::types::{PyDateTime, PyDelta, PyDict, PyFloat, PyList, PyString, PyTupl
 use super::clock::time_time;
 use super::context_vars::{context_var_value, is_context_var};
 use super::engine::{Engine, Loaded, Verdict};
+use super::fernet::FernetKeys;
 use super::revocation::{self, Stamp};
 use itsdangerous_core::cookie::{find_cookie, is_plain_token};
 
@@ -32,11 +33,42 @@ struct CookieSuffix {
     suffix: String,
 }
 
+/// What turns a session into the cookie's value and back.
+enum Codec {
+    /// `SecureCookieSessionInterface`: itsdangerous-signed, Flask's format.
+    Signed(Py<Engine>),
+    /// `EncryptedSessionInterface`: Flask's tagged JSON as one Fernet token.
+    Encrypted(Py<FernetKeys>),
+}
+
+/// What `EncryptedSessionInterface._keys` reads besides the secret keys.
+struct FernetInputs {
+    /// `config.get("SESSION_FERNET_KEYS")`, and its items when it is a list.
+    configured: Py<PyAny>,
+    configured_items: Option<Vec<Py<PyAny>>>,
+    hkdf_salt: Py<PyAny>,
+    hkdf_info: Py<PyAny>,
+}
+
+fn list_items(value: &Bound<'_, PyAny>) -> Option<Vec<Py<PyAny>>> {
+    value.cast::<PyList>().ok().map(|list| list.iter().map(Bound::unbind).collect())
+}
+
+/// True when `value` is still the list (or other object) `items` was taken from, item for item.
+fn same_items(value: &Bound<'_, PyAny>, items: &Option<Vec<Py<PyAny>>>) -> PyResult<bool> {
+    let Some(items) = items else {
+        return Ok(true);
+    };
+    let list = value.cast::<PyList>()?;
+    Ok(list.len() == items.len() && list.iter().zip(items).all(|(item, seen)| item.is(seen.bind(value.py()))))
+}
+
 #[pyclass(frozen, module = "itsdangerous_rs._core")]
 pub struct SessionPlan {
     /// None: the decision was stock code, and the plan only says when to decide again.
-    #[pyo3(get)]
-    engine: Option<Py<Engine>>,
+    codec: Option<Codec>,
+    /// For `EncryptedSessionInterface`: what its keys were made from.
+    fernet_inputs: Option<FernetInputs>,
     app: Py<PyAny>,
     interface_type: Py<PyAny>,
     /// The interface class's attribute-cache version when decided: CPython
@@ -112,6 +144,12 @@ fn type_version(class: &Bound<'_, pyo3::types::PyType>) -> Option<u32> {
     }
 }
 
+/// `config.get("SESSION_FERNET_KEYS")`.
+fn configured_fernet_keys<'py>(config: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = config.py();
+    config.call_method1(intern!(py, "get"), (intern!(py, "SESSION_FERNET_KEYS"),))
+}
+
 /// Python's `str.strip()` whitespace, for ASCII text.
 fn is_python_ascii_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\x1c'..='\x1f')
@@ -121,9 +159,9 @@ fn is_python_ascii_space(c: char) -> bool {
 impl SessionPlan {
     #[new]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (engine, interface, app, request_type, response_type, stock_hooks, app_context, dump_cookie, headers_type))]
+    #[pyo3(signature = (codec, interface, app, request_type, response_type, stock_hooks, app_context, dump_cookie, headers_type, encrypted = false))]
     fn new(
-        engine: Option<Py<Engine>>,
+        codec: Option<&Bound<'_, PyAny>>,
         interface: &Bound<'_, PyAny>,
         app: &Bound<'_, PyAny>,
         request_type: &Bound<'_, PyAny>,
@@ -132,16 +170,30 @@ impl SessionPlan {
         app_context: &Bound<'_, PyAny>,
         dump_cookie: &Bound<'_, PyAny>,
         headers_type: &Bound<'_, PyAny>,
+        encrypted: bool,
     ) -> PyResult<Self> {
         let py = app.py();
         if !is_context_var(app_context) {
             return Err(PyTypeError::new_err("expected a ContextVar"));
         }
+        let codec = match codec {
+            None => None,
+            Some(codec) if encrypted => Some(Codec::Encrypted(codec.cast::<FernetKeys>()?.clone().unbind())),
+            Some(codec) => Some(Codec::Signed(codec.cast::<Engine>()?.clone().unbind())),
+        };
         let config = app.getattr(intern!(py, "config"))?;
         let fallbacks = config.get_item(intern!(py, "SECRET_KEY_FALLBACKS"))?;
-        let fallback_items = match fallbacks.cast::<PyList>() {
-            Ok(list) => Some(list.iter().map(Bound::unbind).collect()),
-            Err(_) => None,
+        let fallback_items = list_items(&fallbacks);
+        let fernet_inputs = if encrypted {
+            let configured = configured_fernet_keys(&config)?;
+            Some(FernetInputs {
+                configured_items: list_items(&configured),
+                configured: configured.unbind(),
+                hkdf_salt: interface.getattr(intern!(py, "hkdf_salt"))?.unbind(),
+                hkdf_info: interface.getattr(intern!(py, "hkdf_info"))?.unbind(),
+            })
+        } else {
+            None
         };
         let [serializer_name, salt, key_derivation, digest_method, max_decompressed_size] = interface_attribute_names(py);
         let attribute = |name: &Bound<'_, PyString>| interface.getattr(name).map(Bound::unbind);
@@ -149,7 +201,8 @@ impl SessionPlan {
         let serializer = interface.getattr(serializer_name)?;
         let tag_counts = (serializer.getattr(intern!(py, "order"))?.len()?, serializer.getattr(intern!(py, "tags"))?.len()?);
         Ok(Self {
-            engine,
+            codec,
+            fernet_inputs,
             app: app.clone().unbind(),
             interface_type_version: type_version(&interface.get_type()),
             interface_type: interface.get_type().into_any().unbind(),
@@ -179,6 +232,15 @@ impl SessionPlan {
         })
     }
 
+    /// The engine (signed) or `FernetKeys` (encrypted) the plan runs; None for stock code.
+    #[getter]
+    fn codec(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.codec.as_ref().map(|codec| match codec {
+            Codec::Signed(engine) => engine.clone_ref(py).into_any(),
+            Codec::Encrypted(keys) => keys.clone_ref(py).into_any(),
+        })
+    }
+
     /// True while everything the decision read is unchanged (an error reading it counts as changed).
     fn is_current(&self, interface: &Bound<'_, PyAny>, app: &Bound<'_, PyAny>) -> bool {
         self.current(interface, app).unwrap_or(false)
@@ -191,7 +253,7 @@ impl SessionPlan {
         if !self.current(interface, app).unwrap_or(false) {
             return Ok(stale(py));
         }
-        let Some(engine) = self.engine.as_ref().filter(|_| self.stock_hooks && request.get_type().is(self.request_type.bind(py))) else {
+        let Some(codec) = self.codec.as_ref().filter(|_| self.stock_hooks && request.get_type().is(self.request_type.bind(py))) else {
             return Ok(not_implemented(py));
         };
         // Werkzeug's cached `cookies`, if something parsed them already, is what stock reads.
@@ -228,8 +290,26 @@ impl SessionPlan {
         let Some(max_age) = self.max_age(&lifetime)? else {
             return Ok(not_implemented(py));
         };
-        let Some(now) = whole_seconds(&time_time(py)?) else {
+        let now_object = time_time(py)?;
+        let Some(now) = whole_seconds(&now_object) else {
             return Ok(not_implemented(py));
+        };
+        let engine = match codec {
+            Codec::Signed(engine) => engine,
+            Codec::Encrypted(keys) => {
+                if value.contains('.') {
+                    return Ok(not_implemented(py)); // an itsdangerous-signed cookie: the migration path
+                }
+                let data = keys.get().session_loads(py, PyString::new(py, value).as_any(), Some(max_age), &now_object)?;
+                if data.is(py.NotImplemented()) {
+                    return Ok(not_implemented(py)); // JSON Flask's Python serializer reads
+                }
+                if !data.is_exact_instance_of::<PyDict>() {
+                    return session_class.call0(); // invalid, expired, or not a session
+                }
+                let session = session_class.call1((data,))?;
+                return self.admitted(interface, session_class, session, max_age);
+            }
         };
         let session = match engine.get().load_token(py, value.as_bytes(), Some(max_age), now)? {
             Loaded::Value(data, _) => match session_class.call1((data,)) {
@@ -244,12 +324,7 @@ impl SessionPlan {
             }
             Loaded::Refused(_) | Loaded::TooLarge => return session_class.call0(),
         };
-        // Only a verified cookie makes a non-empty session; a revoked one opens empty.
-        let revocations = interface.getattr(intern!(py, "revocations"))?;
-        if !revocations.is_none() && session.is_truthy()? && !revocation::admit(&revocations, &session, Some(&max_age.into_pyobject(py)?.into_any()))? {
-            return session_class.call0();
-        }
-        Ok(session)
+        self.admitted(interface, session_class, session, max_age)
     }
 
     /// `save_session(app, session, response)`: None when done; NotImplemented
@@ -265,7 +340,7 @@ impl SessionPlan {
         if !self.current(interface, app).unwrap_or(false) {
             return Ok(stale(py));
         }
-        let Some(engine) = self.engine.as_ref().filter(|_| self.stock_hooks && response.get_type().is(self.response_type.bind(py))) else {
+        let Some(codec) = self.codec.as_ref().filter(|_| self.stock_hooks && response.get_type().is(self.response_type.bind(py))) else {
             return Ok(not_implemented(py));
         };
         let headers = response.getattr(intern!(py, "headers"))?;
@@ -315,7 +390,7 @@ impl SessionPlan {
         };
         let revocations = interface.getattr(intern!(py, "revocations"))?;
         let stamp = if revocations.is_none() { Stamp::None } else { revocation::stamp_for_write(&revocations, session)? };
-        let written = self.write_cookie(engine.get(), interface, app, session, response, &headers, &stamp, expires, [&name, &path, &domain, &secure, &httponly, &samesite, &partitioned]);
+        let written = self.write_cookie(codec, interface, app, session, response, &headers, &stamp, expires, [&name, &path, &domain, &secure, &httponly, &samesite, &partitioned]);
         revocation::after_write(&revocations, session, &stamp)?;
         written?;
         if !vary_added {
@@ -326,6 +401,17 @@ impl SessionPlan {
 }
 
 impl SessionPlan {
+    /// `session`, or an empty one when revocation refuses it: only a verified
+    /// cookie makes a non-empty session, and a revoked one opens empty.
+    fn admitted<'py>(&self, interface: &Bound<'py, PyAny>, session_class: Bound<'py, PyAny>, session: Bound<'py, PyAny>, max_age: i64) -> PyResult<Bound<'py, PyAny>> {
+        let py = interface.py();
+        let revocations = interface.getattr(intern!(py, "revocations"))?;
+        if !revocations.is_none() && session.is_truthy()? && !revocation::admit(&revocations, &session, Some(&max_age.into_pyobject(py)?.into_any()))? {
+            return session_class.call0();
+        }
+        Ok(session)
+    }
+
     /// `int(lifetime.total_seconds())`, worked out again only when the setting is another object.
     fn max_age(&self, lifetime: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
         let py = lifetime.py();
@@ -347,7 +433,7 @@ impl SessionPlan {
     #[allow(clippy::too_many_arguments)]
     fn write_cookie<'py>(
         &self,
-        engine: &Engine,
+        codec: &Codec,
         interface: &Bound<'py, PyAny>,
         app: &Bound<'py, PyAny>,
         session: &Bound<'py, PyAny>,
@@ -367,13 +453,28 @@ impl SessionPlan {
             data.set_item(intern!(py, revocation::STAMP_KEY), value)?;
         }
         let now = time_time(py)?;
-        let token = engine.dumps(py, data.as_any(), Some(&now));
-        // The engine writes only base64url and ".", which needs no quoting.
-        let (value, plain) = if token.is(py.NotImplemented()) {
-            let serializer = interface.call_method1(intern!(py, "get_signing_serializer"), (app,))?;
-            (serializer.call_method1(intern!(py, "dumps"), (data,))?, false)
-        } else {
-            (token, true)
+        // Both write only base64url and ".", which needs no quoting.
+        let (value, plain) = match codec {
+            Codec::Signed(engine) => {
+                let token = engine.get().dumps(py, data.as_any(), Some(&now));
+                if token.is(py.NotImplemented()) {
+                    let serializer = interface.call_method1(intern!(py, "get_signing_serializer"), (app,))?;
+                    (serializer.call_method1(intern!(py, "dumps"), (data,))?, false)
+                } else {
+                    (token, true)
+                }
+            }
+            Codec::Encrypted(keys) => {
+                let keys = keys.get();
+                let mut token = keys.session_dumps(py, &data, &now)?;
+                if token.is(py.NotImplemented()) {
+                    // Flask's (customised) tagged JSON in Python, encrypted here.
+                    let text = interface.getattr(intern!(py, "serializer"))?.call_method1(intern!(py, "dumps"), (&data,))?;
+                    let plaintext = text.cast::<PyString>()?.to_str()?.as_bytes().to_vec();
+                    token = keys.encrypt(py, &plaintext, &now)?;
+                }
+                (token, true)
+            }
         };
         let header = self.set_cookie_header(name, &value, &expires, [path, domain, secure, httponly, samesite, partitioned], plain)?;
         let max_size = self.config.bind(py).get_item(intern!(py, "MAX_COOKIE_SIZE"))?.extract::<i64>().ok();
@@ -388,7 +489,13 @@ impl SessionPlan {
                     headers.getattr(intern!(py, "_list"))?.cast_into::<PyList>()?.append(pair)?;
                 }
             }
-            _ => {
+            header => {
+                if let (Codec::Encrypted(_), Some(header), Some(max)) = (codec, &header, max_size) {
+                    // Over MAX_COOKIE_SIZE: SESSION_COOKIE_SIZE_ERROR makes it an error.
+                    if max > 0 && header.text.len() as i64 > max {
+                        interface.call_method1(intern!(py, "_check_cookie_size"), (app, name, header.text.len(), max))?;
+                    }
+                }
                 // Non-ASCII names, odd values and oversized cookies: Werkzeug
                 // quotes, encodes and warns exactly as it always does.
                 let kwargs = cookie_kwargs(domain, path, secure, partitioned, samesite, httponly)?;
@@ -422,9 +529,16 @@ impl SessionPlan {
         if !fallbacks.is(self.fallbacks.bind(py)) {
             return Ok(false);
         }
-        if let Some(items) = &self.fallback_items {
-            let list = fallbacks.cast::<PyList>()?;
-            if list.len() != items.len() || !list.iter().zip(items).all(|(item, seen)| item.is(seen.bind(py))) {
+        if !same_items(&fallbacks, &self.fallback_items)? {
+            return Ok(false);
+        }
+        if let Some(inputs) = &self.fernet_inputs {
+            let configured = configured_fernet_keys(&config)?;
+            if !configured.is(inputs.configured.bind(py))
+                || !same_items(&configured, &inputs.configured_items)?
+                || !interface.getattr(intern!(py, "hkdf_salt"))?.is(inputs.hkdf_salt.bind(py))
+                || !interface.getattr(intern!(py, "hkdf_info"))?.is(inputs.hkdf_info.bind(py))
+            {
                 return Ok(false);
             }
         }

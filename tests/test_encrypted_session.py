@@ -410,3 +410,53 @@ def test_either_module_can_be_imported_first():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_plan_serves_requests_with_the_fernet_keys(monkeypatch):
+    """Each request is one Rust call each way: the Python steps are never reached."""
+    from itsdangerous_rs import _core
+
+    app = make_app()
+    client = app.test_client()
+    client.post("/set", json={"a": 1})
+
+    def fail(*args):
+        raise AssertionError("the Python steps ran")
+
+    monkeypatch.setattr(EncryptedSessionInterface, "_open_session_python", fail)
+    monkeypatch.setattr(EncryptedSessionInterface, "_save_session", fail)
+    assert client.get("/get").json == {"a": "1"}
+    client.post("/set", json={"b": 2})
+    assert client.get("/get").json == {"a": "1", "b": "2"}
+    assert isinstance(app.session_interface._plan.codec, _core.FernetKeys)
+
+
+@pytest.mark.parametrize("change", ["keys_list_in_place", "keys_replaced", "secret_key", "fallbacks_in_place", "hkdf_salt"])
+def test_key_changes_between_requests_are_honoured(change):
+    """The plan is decided again when anything its keys came from changes."""
+    first, second = cf.Fernet.generate_key().decode(), cf.Fernet.generate_key().decode()
+    config = {"SESSION_FERNET_KEYS": [first]} if change.startswith("keys") else {"SECRET_KEY_FALLBACKS": []}
+    app = make_app(**config)
+    interface = app.session_interface
+    client = app.test_client()
+    client.post("/set", json={"a": 1})
+    before = interface.fernet_keys(app)
+    if change == "keys_list_in_place":
+        app.config["SESSION_FERNET_KEYS"].insert(0, second)
+    elif change == "keys_replaced":
+        app.config["SESSION_FERNET_KEYS"] = [second, first]
+    elif change == "secret_key":
+        app.config["SECRET_KEY_FALLBACKS"] = ["test key"]
+        app.secret_key = "another key"
+    elif change == "fallbacks_in_place":
+        app.config["SECRET_KEY_FALLBACKS"].append("older key")
+    else:
+        interface.hkdf_salt = b"another salt"
+    after = interface.fernet_keys(app)
+    assert after != before
+    still_listed = before[0] in after  # then the old cookie still opens
+    written = cookie_value(client.post("/set", json={"b": 2}))
+    assert json.loads(cf.Fernet(after[0]).decrypt(written)) == ({"a": 1, "b": 2} if still_listed else {"b": 2})
+    fresh = app.test_client()
+    fresh.set_cookie("session", cf.Fernet(before[0]).encrypt(b'{"old": 1}').decode())
+    assert fresh.get("/get").json == ({"old": "1"} if still_listed else {})

@@ -54,7 +54,7 @@ def test_default_app_is_one_plan_call(monkeypatch):
     ours, stock = pair()
     assert response_headers(ours) == response_headers(stock)
     plan = ours.session_interface._plan
-    assert plan is not None and plan.engine is not None
+    assert plan is not None and plan.codec is not None
     calls = []
     for name in ("get_cookie_name", "get_signing_serializer", "should_set_cookie"):
         original = getattr(SecureCookieSessionInterface, name)
@@ -110,12 +110,12 @@ def test_a_tag_registered_later_sends_the_session_to_stock(monkeypatch):
     for app in (ours, stock):
         app.session_interface.serializer = type(app.session_interface.serializer)()
     assert response_headers(ours) == response_headers(stock)
-    assert ours.session_interface._plan.engine is not None
+    assert ours.session_interface._plan.codec is not None
     for app in (ours, stock):
         app.session_interface.serializer.register(TagOrderedDict, index=0)
     headers = response_headers(ours)
     assert headers == response_headers(stock)
-    assert ours.session_interface._plan.engine is None
+    assert ours.session_interface._plan.codec is None
     # The cookie carries the new tag, and reads back through it.
     assert response_headers(ours, session_cookie(headers)) == response_headers(stock, session_cookie(headers))
 

@@ -79,7 +79,7 @@ class SessionPlan:
 
     def __new__(
         cls,
-        engine: Engine | None,
+        codec: Engine | FernetKeys | None,
         interface: Any,
         app: Any,
         request_type: Any,
@@ -88,9 +88,10 @@ class SessionPlan:
         app_context: Any,
         dump_cookie: Any,
         headers_type: Any,
+        encrypted: bool = False,
     ) -> SessionPlan: ...
     @property
-    def engine(self) -> Engine | None: ...
+    def codec(self) -> Engine | FernetKeys | None: ...
     def is_current(self, interface: Any, app: Any) -> bool: ...
     def open_session(self, interface: Any, app: Any, request: Any) -> Any: ...
     def save_session(self, interface: Any, app: Any, session: Any, response: Any) -> Any: ...

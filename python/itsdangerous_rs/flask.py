@@ -178,6 +178,8 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
     # Per-instance caches, also set here for subclasses whose __init__ skips ours.
     _plan: t.Any = None
     _lifetime_seen: tuple[t.Any, int] | None = None
+    # Whether the plan's codec is Fernet keys (EncryptedSessionInterface) rather than the signing engine.
+    _encrypts = False
 
     def __init__(self, revocations: t.Any = None) -> None:
         self.revocations = revocations
@@ -227,17 +229,22 @@ class SecureCookieSessionInterface(_sessions.SecureCookieSessionInterface):
         context = _cv_app.get(None)
         if context is None or context.app is not app:
             return None
-        engine = self._engine_for(app)
+        codec = self._codec_for(app)
         cls = type(self)
         stock_hooks = all(getattr(cls, name, None) is hook for name, hook in _SKIPPED_HOOKS.items())
         request_class = app.request_class if _is_plain_request_class(app.request_class) else None
         response_class = app.response_class if _is_plain_response_class(app.response_class) else None
         try:
             return _core.SessionPlan(
-                engine, self, app, request_class, response_class, stock_hooks, _cv_app, dump_cookie, _Headers
+                codec, self, app, request_class, response_class, stock_hooks, _cv_app, dump_cookie, _Headers,
+                encrypted=self._encrypts,
             )
         except Exception:  # a config key missing, say: stock code meets it and says so
             return None
+
+    def _codec_for(self, app: Flask) -> t.Any:
+        """What the plan runs for this app's session, or None for the Python path."""
+        return self._engine_for(app)
 
     def _engine_for(self, app: Flask) -> t.Any:
         """The engine for this app's session, or None for stock code."""

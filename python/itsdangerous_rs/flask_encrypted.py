@@ -34,6 +34,9 @@ from werkzeug.sansio.response import Response as _SansIOResponse
 from . import _core
 from .flask import _STOCK_COOKIES
 from .flask import _context_allows
+from .flask import _has_default_tags
+from .flask import _json_is_default
+from .flask import _uses_flask_config_attributes
 from .flask import SecureCookieSessionInterface
 
 if t.TYPE_CHECKING:
@@ -79,6 +82,7 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
     hkdf_info: bytes = b"Fernet session key v1"
 
     _last_keys: tuple[t.Any, ...] | None = None
+    _encrypts = True
 
     def __init__(self, revocations: t.Any = None) -> None:
         super().__init__(revocations)
@@ -143,9 +147,21 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
         )
         return keys
 
-    # -- loading -----------------------------------------------------------
+    def _codec_for(self, app: Flask) -> t.Any:
+        """The keys the plan encrypts with, or None for the Python path
+        (Flask's JSON customised, or no key)."""
+        if (
+            not _json_is_default(app.json)
+            or not _has_default_tags(self.serializer)
+            or not _uses_flask_config_attributes(type(app))
+        ):
+            return None
+        return self._keys(app)
 
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+    # -- loading: the plan (open_session, inherited), or these steps --------
+
+    def _open_session_python(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The session before the revocation check, which the caller makes."""
         keys = self._keys(app)
         if keys is None:
             return None
@@ -169,8 +185,7 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
             data = self._loads_with_serializer(keys, val, ttl, now)
         if type(data) is not dict:
             return self.session_class()  # invalid, expired, or not a session
-        session = self.session_class(data)
-        return self._admitted(app, session)  # revoked: opens empty, as a bad token does
+        return self.session_class(data)
 
     def _loads_with_serializer(self, keys: t.Any, val: str, ttl: int, now: float) -> t.Any:
         """Decrypt in Rust, then Flask's (customised) tagged JSON in Python."""
@@ -187,16 +202,12 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
         """A stock-signed session cookie: accepted and re-issued encrypted, or refused."""
         if not app.config.get("SESSION_ACCEPT_SIGNED_COOKIES", True) or not app.secret_key:
             return self.session_class()
-        # The signed interface admits it (revocations) once its signature verifies.
-        session = super().open_session(app, request)
+        session = SecureCookieSessionInterface._open_session_python(self, app, request)
         if session is not None and dict.__len__(session):  # dict's len: not an access
             session.modified = True  # this response sets the encrypted cookie
         return session
 
-    # -- saving ------------------------------------------------------------
-
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        self._save_session_stamped(app, session, response)  # never the signed interface's plan
+    # -- saving: the plan (save_session, inherited), or these steps ---------
 
     def _save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         # _save_session_stamped stamps for revocation around this.
@@ -243,11 +254,8 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
         header = self._set_cookie_header(name, val, expires, path, domain, secure, httponly, samesite, partitioned)
         max_size = _max_cookie_size(app, response)
         too_large = header is not None and len(header) > max_size > 0
-        if too_large and app.config.get("SESSION_COOKIE_SIZE_ERROR"):
-            raise SessionCookieTooLarge(
-                f"The encrypted session cookie {name!r} is {len(header)} bytes, more than"  # type: ignore[arg-type]
-                f" MAX_COOKIE_SIZE ({max_size}); browsers would drop it. Keep less in the session."
-            )
+        if too_large:
+            self._check_cookie_size(app, name, len(header), max_size)  # type: ignore[arg-type]
         if header is None or too_large or not plain_response:
             # Non-ASCII names, oversized cookies, custom responses: Werkzeug
             # quotes, encodes and warns exactly as it does for stock sessions.
@@ -261,6 +269,15 @@ class EncryptedSessionInterface(SecureCookieSessionInterface):
             response.headers.add("Set-Cookie", header)
         if not vary_added:
             add_vary(response)
+
+    def _check_cookie_size(self, app: Flask, name: str, size: int, max_size: int) -> None:
+        """For a cookie over ``MAX_COOKIE_SIZE``: raise if ``SESSION_COOKIE_SIZE_ERROR``
+        is set, else leave it to Werkzeug, which warns."""
+        if app.config.get("SESSION_COOKIE_SIZE_ERROR"):
+            raise SessionCookieTooLarge(
+                f"The encrypted session cookie {name!r} is {size} bytes, more than"
+                f" MAX_COOKIE_SIZE ({max_size}); browsers would drop it. Keep less in the session."
+            )
 
     def _set_cookie_header(
         self, name: str, value: str, expires: t.Any, path: t.Any, domain: t.Any,
