@@ -138,7 +138,7 @@ def main():
     try:
         asyncio.run(run(server.url, args.rounds, args.calls))
     finally:
-        server.stop()
+        server.close()
 
 
 if __name__ == "__main__":
