@@ -470,8 +470,8 @@ impl SessionPlan {
                 if token.is(py.NotImplemented()) {
                     // Flask's (customised) tagged JSON in Python, encrypted here.
                     let text = interface.getattr(intern!(py, "serializer"))?.call_method1(intern!(py, "dumps"), (&data,))?;
-                    let plaintext = text.cast::<PyString>()?.to_str()?.as_bytes().to_vec();
-                    token = keys.encrypt(py, &plaintext, &now)?;
+                    let plaintext = text.call_method1(intern!(py, "encode"), (intern!(py, "utf-8"),))?;
+                    token = keys.encrypt(py, plaintext.extract::<&[u8]>()?, &now)?;
                 }
                 (token, true)
             }
