@@ -150,6 +150,17 @@ fn configured_fernet_keys<'py>(config: &Bound<'py, PyAny>) -> PyResult<Bound<'py
     config.call_method1(intern!(py, "get"), (intern!(py, "SESSION_FERNET_KEYS"),))
 }
 
+/// `session`, or an empty one when revocation refuses it: only a verified
+/// cookie makes a non-empty session, and a revoked one opens empty.
+fn admitted<'py>(interface: &Bound<'py, PyAny>, session_class: Bound<'py, PyAny>, session: Bound<'py, PyAny>, max_age: i64) -> PyResult<Bound<'py, PyAny>> {
+    let py = interface.py();
+    let revocations = interface.getattr(intern!(py, "revocations"))?;
+    if !revocations.is_none() && session.is_truthy()? && !revocation::admit(&revocations, &session, Some(&max_age.into_pyobject(py)?.into_any()))? {
+        return session_class.call0();
+    }
+    Ok(session)
+}
+
 /// Python's `str.strip()` whitespace, for ASCII text.
 fn is_python_ascii_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\x1c'..='\x1f')
@@ -308,7 +319,7 @@ impl SessionPlan {
                     return session_class.call0(); // invalid, expired, or not a session
                 }
                 let session = session_class.call1((data,))?;
-                return self.admitted(interface, session_class, session, max_age);
+                return admitted(interface, session_class, session, max_age);
             }
         };
         let session = match engine.get().load_token(py, value.as_bytes(), Some(max_age), now)? {
@@ -324,7 +335,7 @@ impl SessionPlan {
             }
             Loaded::Refused(_) | Loaded::TooLarge => return session_class.call0(),
         };
-        self.admitted(interface, session_class, session, max_age)
+        admitted(interface, session_class, session, max_age)
     }
 
     /// `save_session(app, session, response)`: None when done; NotImplemented
@@ -401,17 +412,6 @@ impl SessionPlan {
 }
 
 impl SessionPlan {
-    /// `session`, or an empty one when revocation refuses it: only a verified
-    /// cookie makes a non-empty session, and a revoked one opens empty.
-    fn admitted<'py>(&self, interface: &Bound<'py, PyAny>, session_class: Bound<'py, PyAny>, session: Bound<'py, PyAny>, max_age: i64) -> PyResult<Bound<'py, PyAny>> {
-        let py = interface.py();
-        let revocations = interface.getattr(intern!(py, "revocations"))?;
-        if !revocations.is_none() && session.is_truthy()? && !revocation::admit(&revocations, &session, Some(&max_age.into_pyobject(py)?.into_any()))? {
-            return session_class.call0();
-        }
-        Ok(session)
-    }
-
     /// `int(lifetime.total_seconds())`, worked out again only when the setting is another object.
     fn max_age(&self, lifetime: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
         let py = lifetime.py();
