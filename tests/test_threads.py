@@ -89,6 +89,10 @@ def _save(app, data):
         return response.headers.getlist("Set-Cookie"), response.headers.get("Vary")
 
 
+def _saved_token(app, data) -> str:
+    return _save(app, data)[0][0].split(";")[0].split("=", 1)[1]
+
+
 def test_shared_objects_across_threads():
     pairs = _pairs()
     signers = {
@@ -97,6 +101,7 @@ def test_shared_objects_across_threads():
     }
     stock_app = _app(flask.sessions.SecureCookieSessionInterface())
     our_app = _app(itsdangerous_rs.flask.SecureCookieSessionInterface())
+    encrypted_app = _app(itsdangerous_rs.flask.EncryptedSessionInterface())
 
     # The objects of ours must really run in Rust, or this tests nothing.
     for _, ours in pairs.values():
@@ -104,6 +109,7 @@ def test_shared_objects_across_threads():
     for _, ours in signers.values():
         assert ours._rs_engine(isinstance(ours, itsdangerous.TimestampSigner)) is not None
     assert our_app.session_interface._engine_for(our_app) is not None
+    assert encrypted_app.session_interface._codec_for(encrypted_app) is not None
 
     # Precompute every expectation with stock.
     cases = []  # (label, callable on ours, expected outcome)
@@ -126,6 +132,13 @@ def test_shared_objects_across_threads():
         cases.append(("flask.save", lambda d=data: _save(our_app, d), ("ok", (header, vary))))
         cases.append(("flask.open", lambda c=cookie: _open(our_app, c), outcome(lambda: _open(stock_app, cookie))))
         cases.append(("flask.open-bad", lambda c=cookie[:-2]: _open(our_app, c), ("ok", {})))
+        # Encrypted: a fresh IV per cookie, so the check is what it opens to,
+        # which is what stock's signed cookie of the same session opens to.
+        opened = outcome(lambda: _open(stock_app, cookie))
+        token = _saved_token(encrypted_app, data)
+        cases.append(("encrypted.open", lambda c=token: _open(encrypted_app, c), opened))
+        cases.append(("encrypted.open-bad", lambda c=token[:-2]: _open(encrypted_app, c), ("ok", {})))
+        cases.append(("encrypted.save-then-open", lambda d=data: _open(encrypted_app, _saved_token(encrypted_app, d)), opened))
     # Every expectation must also hold single-threaded before we race.
     for label, call, expected in cases:
         assert same_outcome(expected, outcome(call)), label
