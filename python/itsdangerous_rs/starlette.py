@@ -77,7 +77,7 @@ def _add_vary_cookie(raw: list[t.Any]) -> None:
     if not found:
         raw.append((b"vary", b"Cookie"))
         return
-    # Latin-1 decode, join and encode again is the identity on the bytes.
+    # As getlist decodes and __setitem__ encodes (so a str value fails as in stock).
     value = ", ".join([raw[index][1].decode("latin-1") for index in found] + ["Cookie"]).encode("latin-1")
     for index in reversed(found[1:]):
         del raw[index]
