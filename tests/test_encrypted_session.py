@@ -18,6 +18,9 @@ from flask.json.provider import DefaultJSONProvider
 from flask.json.tag import JSONTag
 from flask.sessions import SecureCookieSessionInterface as StockInterface
 from freezegun import freeze_time
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from markupsafe import Markup
 
 from itsdangerous_rs.flask import EncryptedSessionInterface
@@ -460,3 +463,38 @@ def test_key_changes_between_requests_are_honoured(change):
     fresh = app.test_client()
     fresh.set_cookie("session", cf.Fernet(before[0]).encrypt(b'{"old": 1}').decode())
     assert fresh.get("/get").json == ({"old": "1"} if still_listed else {})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters=';,"\\'), max_size=300),
+        st.tuples(st.integers(0, 10_000), st.integers(0, 5), st.text(alphabet="A-_=.gz0+/", max_size=3)),
+    )
+)
+def test_random_and_mutated_cookies_never_fail_a_request(cookie):
+    """Whatever the cookie, opening it succeeds, with the session cryptography's
+    Fernet reads from it (an unchanged token, or one spelled as it also
+    accepts) or an empty one. A cookie with a "." is an itsdangerous-signed one."""
+    if isinstance(cookie, tuple):  # an edit of a valid token: replace, insert or cut at a position
+        at, op, text = cookie
+        at %= len(GOOD_TOKEN) + 1
+        cookie = [
+            GOOD_TOKEN[:at] + text + GOOD_TOKEN[at + len(text):],
+            GOOD_TOKEN[:at] + text + GOOD_TOKEN[at:],
+            GOOD_TOKEN[:at],
+            GOOD_TOKEN[at:],
+            GOOD_TOKEN[:at] + GOOD_TOKEN[at + 1:],
+            GOOD_TOKEN + text,
+        ][op]
+    with HOSTILE_APP.test_request_context(environ_base={"HTTP_COOKIE": f"session={cookie}"}):
+        session = HOSTILE_APP.session_interface.open_session(HOSTILE_APP, flask.request._get_current_object())
+    try:
+        expected = {} if "." in cookie else decrypt_cookie(HOSTILE_APP, cookie)
+    except (cf.InvalidToken, ValueError, TypeError):
+        expected = {}
+    assert dict(session) == expected, cookie
+
+
+HOSTILE_APP = make_app()
+GOOD_TOKEN = cookie_value(HOSTILE_APP.test_client().post("/set", json={"a": 1}))
