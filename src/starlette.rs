@@ -11,6 +11,7 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyTuple, PyType};
 
 use super::ffi;
@@ -269,8 +270,10 @@ impl StarletteSessionCodec {
 fn session_items_overridden(session: &Bound<'_, PyDict>) -> PyResult<bool> {
     let py = session.py();
     let name = pyo3::intern!(py, "items");
-    let dict_items = py.get_type::<PyDict>().getattr(name)?;
-    if !session.get_type().getattr(name)?.is(&dict_items) {
+    // dict's own `items` descriptor, looked up once (built-in types are immutable).
+    static DICT_ITEMS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let dict_items = DICT_ITEMS.get_or_try_init(py, || py.get_type::<PyDict>().getattr(name).map(Bound::unbind))?;
+    if !session.get_type().getattr(name)?.is(dict_items.bind(py)) {
         return Ok(true);
     }
     Ok(match ffi::call::instance_dict(session.as_any()) {
