@@ -139,7 +139,7 @@ def part_shares(size: str, case: str, calls: int) -> tuple[collections.Counter, 
     for sample in script.split("\n\n"):
         frames = [line.split(None, 1)[1] for line in sample.splitlines()[1:] if len(line.split(None, 1)) == 2]
         if not any(BOUNDARY in frame for frame in frames):
-            continue  # the timing loop, imports, setup
+            continue  # warm-up, imports, setup
         inside += 1
         # Always found: the boundary frame itself matches the loop's part,
         # which therefore also takes any frame a renamed module no longer matches.
